@@ -1,0 +1,243 @@
+"""The child protection record: one event-sourced aggregate per NHS number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_OID, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.access import Access
+from domain.errors import (
+    DomainError,
+    IdentityError,
+    InvalidPlanError,
+    NotResponsibleError,
+    PlanNotFoundError,
+)
+from domain.nhs_number import NhsNumber
+from domain.plans import Plan, PlanKey, PlanType
+from domain.provenance import Provenance
+
+RECORD_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.4.1")  # NHS number OID
+
+
+def record_id(nhs_number: NhsNumber) -> UUID:
+    """Deterministic aggregate id, so redelivered commands land on the same record."""
+    return uuid5(RECORD_NAMESPACE, nhs_number.value)
+
+
+class ChildProtectionRecord(Aggregate):
+    """Plans, accesses and identity of one NHS number (a child's, or a mother's for UCP)."""
+
+    TOPIC = "cpis:ChildProtectionRecord"
+
+    class Event(Aggregate.Event):
+        TOPIC = "cpis:ChildProtectionRecord.Event"
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "cpis:ChildProtectionRecord.Created"
+
+    class Opened(Created):
+        TOPIC = "cpis:RecordOpened.v1"
+        nhs_number: NhsNumber
+
+    class PlanRegistered(Event):
+        TOPIC = "cpis:PlanRegistered.v1"
+        plan: Plan
+        provenance: Provenance
+
+    class PlanUpdated(Event):
+        TOPIC = "cpis:PlanUpdated.v1"
+        plan: Plan
+        provenance: Provenance
+
+    class PlanEnded(Event):
+        TOPIC = "cpis:PlanEnded.v1"
+        ods_code: str
+        plan_type: PlanType
+        end: datetime
+        provenance: Provenance
+
+    class PlanDeleted(Event):
+        TOPIC = "cpis:PlanDeleted.v1"
+        ods_code: str
+        plan_type: PlanType
+        delete: datetime
+        provenance: Provenance
+
+    class InformationAccessed(Event):
+        TOPIC = "cpis:InformationAccessed.v1"
+        access: Access
+        provenance: Provenance
+
+    class NhsNumberSuperseded(Event):
+        TOPIC = "cpis:NhsNumberSuperseded.v1"
+        replacement: NhsNumber
+        provenance: Provenance
+
+    class NhsNumberMarkedInactive(Event):
+        TOPIC = "cpis:NhsNumberMarkedInactive.v1"
+        provenance: Provenance
+
+    @staticmethod
+    def create_id(nhs_number: NhsNumber) -> UUID:
+        return record_id(nhs_number)
+
+    @event(Opened)
+    def __init__(self, nhs_number: NhsNumber) -> None:
+        self.nhs_number = nhs_number
+        self.plans: dict[PlanKey, Plan] = {}
+        self.accesses: list[Access] = []
+        self.superseded_by: NhsNumber | None = None
+        self.inactive = False
+
+    # -- queries on state -------------------------------------------------------------
+
+    def current_plans(self, now: datetime) -> list[Plan]:
+        """Plans not deleted by `now`, in a stable order (LA, plan type)."""
+        live = [plan for plan in self.plans.values() if not plan.is_deleted(now)]
+        return sorted(live, key=lambda p: (p.local_authority.ods_code, p.plan_type.value))
+
+    @property
+    def is_active(self) -> bool:
+        return self.superseded_by is None and not self.inactive
+
+    def responsible_authorities(self, now: datetime) -> list[str]:
+        return sorted({plan.local_authority.ods_code for plan in self.current_plans(now)})
+
+    # -- plan commands ----------------------------------------------------------------
+
+    def register_plan(self, plan: Plan, provenance: Provenance, now: datetime) -> None:
+        self.check_active()
+        existing = self.plans.get(plan.key)
+        if existing is not None and not existing.is_deleted(now):
+            raise DomainError(
+                f"NHS number {self.nhs_number} already has a plan {plan.key}; update it instead"
+            )
+        self._plan_registered(plan=plan, provenance=provenance)
+
+    @event(PlanRegistered)
+    def _plan_registered(self, plan: Plan, provenance: Provenance) -> None:
+        self.plans[plan.key] = plan
+
+    def update_plan(self, plan: Plan, provenance: Provenance, now: datetime) -> None:
+        self.check_active()
+        self.check_holds(plan.key, now)
+        self._plan_updated(plan=plan, provenance=provenance)
+
+    @event(PlanUpdated)
+    def _plan_updated(self, plan: Plan, provenance: Provenance) -> None:
+        self.plans[plan.key] = plan
+
+    def end_plan(
+        self, key: PlanKey, end: datetime, provenance: Provenance, now: datetime
+    ) -> None:
+        plan = self.check_holds(key, now)
+        if end < plan.dates.start:
+            raise InvalidPlanError(
+                f"plan {key} for NHS number {self.nhs_number} cannot end on "
+                f"{end:%Y-%m-%d %H:%M}, before its start {plan.dates.start:%Y-%m-%d %H:%M}"
+            )
+        self._plan_ended(ods_code=key.ods_code, plan_type=key.plan_type, end=end,
+                         provenance=provenance)
+
+    @event(PlanEnded)
+    def _plan_ended(
+        self, ods_code: str, plan_type: PlanType, end: datetime, provenance: Provenance
+    ) -> None:
+        key = PlanKey(ods_code, plan_type)
+        plan = self.plans[key]
+        self.plans[key] = Plan(plan.plan_type, plan.local_authority, plan.dates.ended_at(end),
+                               plan.subject)
+
+    def delete_plan(
+        self, key: PlanKey, delete: datetime, provenance: Provenance, now: datetime
+    ) -> None:
+        self.check_holds(key, now)
+        self._plan_deleted(ods_code=key.ods_code, plan_type=key.plan_type, delete=delete,
+                           provenance=provenance)
+
+    @event(PlanDeleted)
+    def _plan_deleted(
+        self, ods_code: str, plan_type: PlanType, delete: datetime, provenance: Provenance
+    ) -> None:
+        key = PlanKey(ods_code, plan_type)
+        plan = self.plans[key]
+        self.plans[key] = Plan(plan.plan_type, plan.local_authority,
+                               plan.dates.deleted_at(delete), plan.subject)
+
+    # -- access -----------------------------------------------------------------------
+
+    def has_access(self, access_id: str) -> bool:
+        return any(access.access_id == access_id for access in self.accesses)
+
+    def record_access(self, access: Access, provenance: Provenance) -> None:
+        """Record an unscheduled access once; the same access id again changes nothing."""
+        if self.has_access(access.access_id):
+            return
+        self._information_accessed(access=access, provenance=provenance)
+
+    @event(InformationAccessed)
+    def _information_accessed(self, access: Access, provenance: Provenance) -> None:
+        self.accesses.append(access)
+
+    # -- identity ---------------------------------------------------------------------
+
+    def supersede(self, replacement: NhsNumber, provenance: Provenance) -> None:
+        """Mark this NHS number superseded by `replacement` (a PDS merge)."""
+        if replacement == self.nhs_number:
+            raise IdentityError(f"NHS number {self.nhs_number} cannot be merged into itself")
+        if self.superseded_by == replacement:
+            return
+        if self.superseded_by is not None:
+            raise IdentityError(
+                f"NHS number {self.nhs_number} is already superseded by "
+                f"{self.superseded_by}, not {replacement}"
+            )
+        self._nhs_number_superseded(replacement=replacement, provenance=provenance)
+
+    @event(NhsNumberSuperseded)
+    def _nhs_number_superseded(self, replacement: NhsNumber, provenance: Provenance) -> None:
+        self.superseded_by = replacement
+
+    def mark_inactive(self, provenance: Provenance) -> None:
+        if self.inactive:
+            return
+        self._nhs_number_marked_inactive(provenance=provenance)
+
+    @event(NhsNumberMarkedInactive)
+    def _nhs_number_marked_inactive(self, provenance: Provenance) -> None:
+        self.inactive = True
+
+    # -- guards -----------------------------------------------------------------------
+
+    def check_active(self) -> None:
+        if self.superseded_by is not None:
+            raise IdentityError(
+                f"NHS number {self.nhs_number} has been superseded by {self.superseded_by}; "
+                "send plans under the new number"
+            )
+        if self.inactive:
+            raise IdentityError(f"NHS number {self.nhs_number} is inactive")
+
+    def check_holds(self, key: PlanKey, now: datetime) -> Plan:
+        """The live plan at `key`; only its responsible local authority may change it."""
+        plan = self.plans.get(key)
+        if plan is not None and not plan.is_deleted(now):
+            return plan
+        holders = sorted(
+            p.local_authority.ods_code
+            for p in self.current_plans(now)
+            if p.plan_type is key.plan_type
+        )
+        if holders:
+            raise NotResponsibleError(
+                f"local authority {key.ods_code} is not responsible for the "
+                f"{key.plan_type.value} plan of NHS number {self.nhs_number} "
+                f"(held by {', '.join(holders)})"
+            )
+        raise PlanNotFoundError(
+            f"NHS number {self.nhs_number} has no {key.plan_type.value} plan held by "
+            f"{key.ods_code}"
+        )

@@ -1,0 +1,92 @@
+"""How domain values are written into stored events (eventsourcing JSON transcodings).
+
+Names are persisted: never rename one; add a new name and keep decoding the old.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.access import Access
+from domain.authors import PersonAuthor, PersonName, SystemAuthor
+from domain.local_authority import LocalAuthority
+from domain.nhs_number import NhsNumber
+from domain.plans import Plan, PlanDates, PlanType, Subject
+from domain.provenance import Channel, Provenance
+
+
+class DataclassAsDict(Transcoding):
+    """A frozen dataclass as a dict of its fields (nested values are transcoded too)."""
+
+    def __init__(self, cls: type[Any], name: str) -> None:
+        self.type = cls
+        self.name = name
+        self._fields = tuple(field.name for field in dataclasses.fields(cls))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: Any) -> Any:
+        return self.type(**data)
+
+
+class EnumAsValue(Transcoding):
+    def __init__(self, cls: type[Enum], name: str) -> None:
+        self.type = cls
+        self.name = name
+
+    def encode(self, obj: Any) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Any:
+        return self.type(data)
+
+
+class NhsNumberAsStr(Transcoding):
+    type = NhsNumber
+    name = "nhs_number"
+
+    def encode(self, obj: NhsNumber) -> str:
+        return obj.value
+
+    def decode(self, data: str) -> NhsNumber:
+        return NhsNumber(data)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+DATACLASS_NAMES: dict[type[Any], str] = {
+    LocalAuthority: "local_authority",
+    PlanDates: "plan_dates",
+    Subject: "subject",
+    Plan: "plan",
+    PersonName: "person_name",
+    PersonAuthor: "person_author",
+    SystemAuthor: "system_author",
+    Access: "access",
+    Provenance: "provenance",
+}
+ENUM_NAMES: dict[type[Enum], str] = {PlanType: "plan_type", Channel: "channel"}
+
+
+def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(NhsNumberAsStr())
+    transcoder.register(DateAsISO())
+    for cls, name in DATACLASS_NAMES.items():
+        transcoder.register(DataclassAsDict(cls, name))
+    for enum_cls, name in ENUM_NAMES.items():
+        transcoder.register(EnumAsValue(enum_cls, name))

@@ -1,0 +1,31 @@
+# Shared helpers for infra/*.sh (sourced, not run).
+CPIS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CPIS_INFRA="${CPIS_INFRA_DIR:-$CPIS_ROOT/.infra}"
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND... : retry COMMAND until it succeeds or time runs out
+wait_for() {
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.5
+  done
+  log "$what is up"
+}
+
+apt_install() {
+  [ "$(id -u)" = 0 ] || die "need root to apt-get install $*; install it yourself and retry"
+  log "installing $* from Debian's packages"
+  if [ ! -f "$CPIS_INFRA/.apt-updated" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    mkdir -p "$CPIS_INFRA" && touch "$CPIS_INFRA/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}

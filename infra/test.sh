@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite: install, start the real services, lint, type-check, check layers,
+# then run every test (unit, integration against real services, end-to-end).
+#   infra/test.sh [pytest args...]
+# Services this script started are stopped again at the end.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$CPIS_ROOT"
+
+infra/install.sh
+
+started=()
+cleanup() { for svc in "${started[@]}"; do "infra/$svc.sh" stop || true; done; }
+trap cleanup EXIT
+for svc in postgres; do
+  if ! "infra/$svc.sh" status >/dev/null 2>&1; then started+=("$svc"); fi
+  "infra/$svc.sh" start
+  . ".infra/$svc/env"
+done
+
+log "ruff";          .venv/bin/ruff check .
+log "mypy --strict"; .venv/bin/mypy
+log "import-linter"; .venv/bin/lint-imports
+
+log "pytest"
+set +e
+.venv/bin/pytest "$@"
+rc=$?
+set -e
+if [ "$rc" = 5 ]; then
+  log "pytest collected no tests for: ${*:-the whole suite}"
+  [ "$#" -gt 0 ] && exit 0 || exit 1
+fi
+exit "$rc"

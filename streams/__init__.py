@@ -1,0 +1,1 @@
+"""Composition, settings, CLI and (with Kafka) the event relay and projector."""

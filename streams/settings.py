@@ -1,0 +1,105 @@
+"""Settings: the one place that reads the environment.
+
+CPIS_EVENT_STORE   sqlite (default, embedded) | postgres | memory
+CPIS_DATA_DIR      folder for the embedded SQLite store (default ./.cpis)
+CPIS_POSTGRES_HOST, _PORT, _DBNAME, _USER, _PASSWORD, _SCHEMA   PostgreSQL event store
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EVENT_STORES = ("sqlite", "postgres", "memory")
+
+
+class SettingsError(ValueError):
+    """A setting has a value CP-IS cannot use."""
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str = "127.0.0.1"
+    port: int = 5432
+    dbname: str = "cpis"
+    user: str = "postgres"
+    password: str = ""
+    schema: str = ""
+
+    def conninfo(self) -> str:
+        parts = [f"host={self.host}", f"port={self.port}", f"dbname={self.dbname}",
+                 f"user={self.user}"]
+        if self.password:
+            parts.append(f"password={self.password}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Settings:
+    event_store: str = "sqlite"
+    data_dir: Path = Path(".cpis")
+    postgres: PostgresSettings = field(default_factory=PostgresSettings)
+
+    def __post_init__(self) -> None:
+        if self.event_store not in EVENT_STORES:
+            raise SettingsError(
+                f"CPIS_EVENT_STORE must be one of {', '.join(EVENT_STORES)}, "
+                f"got {self.event_store!r}"
+            )
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "cpis-events.sqlite"
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing environment for the chosen event store."""
+        if self.event_store == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.event_store == "sqlite":
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.sqlite_path)}
+        pg = self.postgres
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": pg.host,
+            "POSTGRES_PORT": str(pg.port),
+            "POSTGRES_DBNAME": pg.dbname,
+            "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password,
+        }
+        if pg.schema:
+            env["POSTGRES_SCHEMA"] = pg.schema
+        return env
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def postgres_from_env(environ: Mapping[str, str]) -> PostgresSettings:
+    default = PostgresSettings()
+    return PostgresSettings(
+        host=environ.get("CPIS_POSTGRES_HOST", default.host),
+        port=_int(environ, "CPIS_POSTGRES_PORT", default.port),
+        dbname=environ.get("CPIS_POSTGRES_DBNAME", default.dbname),
+        user=environ.get("CPIS_POSTGRES_USER", default.user),
+        password=environ.get("CPIS_POSTGRES_PASSWORD", default.password),
+        schema=environ.get("CPIS_POSTGRES_SCHEMA", default.schema),
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    return Settings(
+        event_store=env.get("CPIS_EVENT_STORE", "sqlite"),
+        data_dir=Path(env.get("CPIS_DATA_DIR", ".cpis")),
+        postgres=postgres_from_env(env),
+    )

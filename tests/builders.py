@@ -1,0 +1,52 @@
+"""Test data builders: valid domain values with one thing changed at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from domain.access import Access
+from domain.authors import PersonAuthor, PersonName, SystemAuthor
+from domain.local_authority import LocalAuthority
+from domain.nhs_number import NhsNumber
+from domain.plans import Plan, PlanDates, PlanType, Subject
+from domain.provenance import Channel, Provenance
+
+CHILD = NhsNumber("9434765919")
+OTHER_CHILD = NhsNumber("9990000018")
+MOTHER = NhsNumber("9990000026")
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+LA_A = LocalAuthority("X26", "Northtown Borough Council", "01632960001", "01632960999")
+LA_B = LocalAuthority("X27", "Southvale County Council", "01632961001", "01632961999")
+UPLOAD = Provenance(Channel.MESH, message_id="MSG-1", file_sequence=1)
+
+
+def plan(
+    plan_type: PlanType = PlanType.CHILD_PROTECTION_PLAN,
+    la: LocalAuthority = LA_A,
+    start: datetime = datetime(2025, 1, 6, 9, 0),
+    end: datetime | None = None,
+) -> Plan:
+    if end is None and plan_type is PlanType.UNBORN_CHILD_PROTECTION_PLAN:
+        end = start + timedelta(days=180)
+    return Plan(plan_type, la, PlanDates(start, end), Subject("Amy", "Example", date(2016, 3, 1)))
+
+
+def person(sds_user_id: str = "555000000001", ods: str = "RXX01") -> PersonAuthor:
+    return PersonAuthor(
+        sds_user_id=sds_user_id, job_role_code="R8000",
+        job_role_name="Clinical Practitioner Access Role",
+        name=PersonName("Dana", "Doctor", "Dr"), organisation_ods=ods,
+        organisation_name="Example General Hospital ED", role_profile_id="555000000002",
+    )
+
+
+def system(asid: str = "200000000001") -> SystemAuthor:
+    return SystemAuthor(asid=asid, organisation_ods="RXX01", organisation_name="Example Trust")
+
+
+def access(
+    minutes: float = 0, author: PersonAuthor | SystemAuthor | None = None, access_id: str = ""
+) -> Access:
+    at = T0 + timedelta(minutes=minutes)
+    return Access(access_id or f"A-{minutes}-{(author or person()).identity}", at,
+                  author or person())

@@ -1,0 +1,217 @@
+"""The application's behaviour, run on memory, SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+
+from domain.application import CpisApplication, PlanChange, QueryRequest
+from domain.authors import Author
+from domain.errors import (
+    DomainError,
+    IdentityError,
+    InvalidPlanError,
+    NoRecordFoundError,
+    NotResponsibleError,
+    PlanNotFoundError,
+)
+from domain.nhs_number import NhsNumber
+from domain.plans import PlanType
+from domain.provenance import Channel, Provenance
+from domain.record import ChildProtectionRecord
+from domain.views import QueryAnswer
+from tests.builders import CHILD, LA_A, LA_B, MOTHER, OTHER_CHILD, T0, UPLOAD, person, plan, system
+from tests.conftest import Clock
+
+HL7 = Provenance(Channel.HL7V3, message_id="HL7-MSG", asid="200000000001")
+
+
+def query(
+    app: CpisApplication, minutes: float = 0, author: Author | None = None,
+    silent: bool = False, nhs: NhsNumber = CHILD, access_id: str | None = None,
+) -> QueryAnswer:
+    chosen = author or person()
+    return app.query(QueryRequest(
+        nhs_number=nhs, author=chosen, accessed_at=T0 + timedelta(minutes=minutes),
+        access_id=access_id or f"Q-{minutes}-{chosen.identity}", provenance=HL7, silent=silent,
+    ))
+
+
+def test_uploaded_plan_is_answered_with_its_local_authority_contacts(app: CpisApplication) -> None:
+    assert app.upload_plan(CHILD, plan(), UPLOAD) is PlanChange.REGISTERED
+    answer = query(app)
+    assert [p.plan_type for p in answer.plans] == [PlanType.CHILD_PROTECTION_PLAN]
+    la = answer.plans[0].local_authority
+    assert (la.ods_code, la.office_hours_phone, la.emergency_duty_phone) == (
+        "X26", "01632960001", "01632960999")
+
+
+def test_the_same_upload_twice_changes_nothing(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    assert app.upload_plan(CHILD, plan(), UPLOAD) is PlanChange.UNCHANGED
+    assert len(app.history(CHILD)) == 2  # opened + registered
+
+
+def test_a_changed_upload_updates_the_plan(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    changed = plan(end=datetime(2026, 1, 1, 9, 0))
+    assert app.upload_plan(CHILD, changed, UPLOAD) is PlanChange.UPDATED
+    assert app.current_plans(CHILD)[0].end == datetime(2026, 1, 1, 9, 0)
+
+
+def test_several_local_authorities_each_hold_a_plan_for_one_child(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(la=LA_A), UPLOAD)
+    app.upload_plan(CHILD, plan(la=LA_B), UPLOAD)
+    app.upload_plan(CHILD, plan(PlanType.LOOKED_AFTER_CHILD, la=LA_B), UPLOAD)
+    answer = query(app)
+    assert [(p.local_authority.ods_code, p.plan_type.value) for p in answer.plans] == [
+        ("X26", "CPP"), ("X27", "CPP"), ("X27", "LAC")]
+    assert [la.ods_code for la in answer.local_authorities] == ["X26", "X27"]
+
+
+def test_only_the_responsible_local_authority_ends_its_plan(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(la=LA_A), UPLOAD)
+    with pytest.raises(NotResponsibleError, match=r"X27 is not responsible .* \(held by X26\)"):
+        app.end_plan(CHILD, "X27", PlanType.CHILD_PROTECTION_PLAN, datetime(2026, 1, 1), UPLOAD)
+    with pytest.raises(NotResponsibleError):
+        app.delete_plan(CHILD, "X27", PlanType.CHILD_PROTECTION_PLAN, T0, UPLOAD)
+    assert app.current_plans(CHILD)[0].end is None
+
+
+def test_ending_a_plan_that_is_not_held_is_refused(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    with pytest.raises(PlanNotFoundError, match="no LAC plan held by X26"):
+        app.end_plan(CHILD, "X26", PlanType.LOOKED_AFTER_CHILD, datetime(2026, 1, 1), UPLOAD)
+
+
+def test_a_plan_cannot_end_before_it_started(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(start=datetime(2025, 1, 6, 9, 0)), UPLOAD)
+    with pytest.raises(InvalidPlanError, match="before its start"):
+        app.end_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2025, 1, 1), UPLOAD)
+
+
+def test_ended_plan_is_still_shown_with_its_end_date(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    app.end_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2026, 2, 1, 9, 0), UPLOAD)
+    assert query(app).plans[0].end == datetime(2026, 2, 1, 9, 0)
+
+
+def test_deleted_plan_is_no_longer_answered(app: CpisApplication, clock: Clock) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    app.delete_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, clock.now, UPLOAD)
+    with pytest.raises(NoRecordFoundError, match="No Records Found for NHS number 9434765919"):
+        query(app)
+
+
+def test_a_future_delete_date_hides_the_plan_only_from_that_date(
+    app: CpisApplication, clock: Clock
+) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    app.delete_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, clock.now + timedelta(days=1),
+                    UPLOAD)
+    assert len(query(app).plans) == 1
+    clock.now += timedelta(days=2)
+    with pytest.raises(NoRecordFoundError):
+        query(app)
+
+
+def test_unknown_nhs_number_has_no_record(app: CpisApplication) -> None:
+    with pytest.raises(NoRecordFoundError):
+        query(app, nhs=OTHER_CHILD)
+
+
+def test_unborn_child_plan_is_answered_by_the_mothers_nhs_number(app: CpisApplication) -> None:
+    app.upload_plan(MOTHER, plan(PlanType.UNBORN_CHILD_PROTECTION_PLAN), UPLOAD)
+    answer = query(app, nhs=MOTHER)
+    assert answer.plans[0].plan_type is PlanType.UNBORN_CHILD_PROTECTION_PLAN
+    assert answer.plans[0].end is not None
+
+
+def test_every_unscheduled_query_is_recorded_and_shown(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    query(app, minutes=0, author=person("1"))
+    answer = query(app, minutes=5, author=system())
+    assert answer.access_recorded
+    assert [a.author.identity for a in answer.history] == [
+        "system:200000000001", "person:1@RXX01"]
+    events = [h.event_name for h in app.history(CHILD)]
+    assert events.count("InformationAccessed") == 2
+
+
+def test_silent_reads_are_answered_but_not_recorded(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    query(app, minutes=0, author=person("1"))
+    answer = query(app, minutes=5, author=person("2"), silent=True)
+    assert not answer.access_recorded
+    assert [a.author.identity for a in answer.history] == ["person:1@RXX01"]
+    assert [h.event_name for h in app.history(CHILD)].count("InformationAccessed") == 1
+
+
+def test_repeat_views_within_24_hours_are_recorded_but_shown_once(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    query(app, minutes=0)
+    answer = query(app, minutes=60)
+    assert [a.accessed_at for a in answer.history] == [T0]
+    assert [h.event_name for h in app.history(CHILD)].count("InformationAccessed") == 2
+
+
+def test_history_shows_at_most_25_accesses_but_keeps_all(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    for i in range(30):
+        answer = query(app, minutes=i, author=person(str(i)))
+    assert len(answer.history) == 25
+    assert answer.history[0].author.identity == "person:29@RXX01"
+    assert [h.event_name for h in app.history(CHILD)].count("InformationAccessed") == 30
+
+
+def test_the_same_query_delivered_twice_is_recorded_once(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    query(app, access_id="SAME")
+    query(app, minutes=1, access_id="SAME")
+    assert [h.event_name for h in app.history(CHILD)].count("InformationAccessed") == 1
+
+
+def test_a_superseded_number_takes_no_new_plans(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    app.supersede(CHILD, OTHER_CHILD, UPLOAD)
+    with pytest.raises(IdentityError, match="superseded by 9990000018"):
+        app.upload_plan(CHILD, plan(la=LA_B), UPLOAD)
+
+
+def test_a_number_cannot_be_merged_into_itself(app: CpisApplication) -> None:
+    with pytest.raises(IdentityError, match="cannot be merged into itself"):
+        app.supersede(CHILD, CHILD, UPLOAD)
+
+
+def test_marking_inactive_twice_records_once(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    app.mark_inactive(CHILD, UPLOAD)
+    app.mark_inactive(CHILD, UPLOAD)
+    assert [h.event_name for h in app.history(CHILD)][-1] == "NhsNumberMarkedInactive"
+    assert [h.event_name for h in app.history(CHILD)].count("NhsNumberMarkedInactive") == 1
+
+
+def test_registering_over_a_live_plan_is_refused(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    record = app.find_record(CHILD)
+    assert isinstance(record, ChildProtectionRecord)
+    with pytest.raises(DomainError, match="already has a plan CPP held by X26"):
+        record.register_plan(plan(), UPLOAD, T0)
+
+
+def test_the_record_as_it_stood_at_an_earlier_version(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    app.upload_plan(CHILD, replace(plan(), local_authority=LA_A), UPLOAD)
+    app.end_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2026, 1, 1), UPLOAD)
+    before = app.find_record(CHILD, version=2)
+    assert before is not None
+    assert before.current_plans(T0)[0].dates.end is None
+
+
+def test_provenance_is_kept_with_each_event(app: CpisApplication) -> None:
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    query(app)
+    assert [h.provenance for h in app.history(CHILD)] == [
+        "-", "mesh message MSG-1 file #1", "hl7v3 message HL7-MSG ASID 200000000001"]

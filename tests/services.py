@@ -1,0 +1,77 @@
+"""Real services for integration tests: found from the environment, or testcontainers.
+
+infra/test.sh starts PostgreSQL (and later Kafka and mesh-sandbox) and exports their
+addresses. Where a Docker engine is reachable and nothing is exported, testcontainers
+starts them instead. Where neither, the test fails loudly with the command to run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from streams.settings import PostgresSettings, postgres_from_env
+
+START_POSTGRES = "infra/postgres.sh start && . .infra/postgres/env   (or run: infra/test.sh)"
+
+
+def docker_engine_reachable() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+def check_postgres(settings: PostgresSettings) -> None:
+    try:
+        with psycopg.connect(settings.conninfo(), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {settings.host}:{settings.port} "
+            f"({str(error).strip()}).\nStart it with: {START_POSTGRES}",
+            pytrace=False,
+        )
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresSettings]:
+    if "CPIS_POSTGRES_PORT" in os.environ or not docker_engine_reachable():
+        settings = postgres_from_env(os.environ)
+        if "CPIS_POSTGRES_PORT" not in os.environ:
+            pytest.fail(
+                "PostgreSQL is not configured: CPIS_POSTGRES_PORT is unset and no Docker "
+                f"engine is reachable.\nStart it with: {START_POSTGRES}",
+                pytrace=False,
+            )
+        check_postgres(settings)
+        yield settings
+        return
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:15", driver=None) as container:
+        yield PostgresSettings(
+            host=container.get_container_host_ip(),
+            port=int(container.get_exposed_port(5432)),
+            dbname=container.dbname, user=container.username, password=container.password,
+        )
+
+
+@contextmanager
+def fresh_schema(settings: PostgresSettings, prefix: str) -> Iterator[str]:
+    """A new empty schema, dropped afterwards, so each test starts from nothing."""
+    name = f"{prefix}_{os.urandom(4).hex()}"
+    with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')

@@ -1,0 +1,35 @@
+"""Persisted names: renaming any of these would orphan stored events. Change them never."""
+
+from domain.application import APPLICATION_NAME, CpisApplication
+from domain.record import ChildProtectionRecord as Record
+
+PINNED_TOPICS = {
+    Record: "cpis:ChildProtectionRecord",
+    Record.Opened: "cpis:RecordOpened.v1",
+    Record.PlanRegistered: "cpis:PlanRegistered.v1",
+    Record.PlanUpdated: "cpis:PlanUpdated.v1",
+    Record.PlanEnded: "cpis:PlanEnded.v1",
+    Record.PlanDeleted: "cpis:PlanDeleted.v1",
+    Record.InformationAccessed: "cpis:InformationAccessed.v1",
+    Record.NhsNumberSuperseded: "cpis:NhsNumberSuperseded.v1",
+    Record.NhsNumberMarkedInactive: "cpis:NhsNumberMarkedInactive.v1",
+}
+
+
+def test_application_name_is_pinned() -> None:
+    assert APPLICATION_NAME == "CPIS"
+    assert CpisApplication.name == "CPIS"
+
+
+def test_every_record_event_has_its_pinned_topic() -> None:
+    for cls, topic in PINNED_TOPICS.items():
+        assert topic == getattr(cls, "TOPIC", None)
+
+
+def test_no_record_event_is_left_unpinned() -> None:
+    events = {
+        value for value in vars(Record).values()
+        if isinstance(value, type) and issubclass(value, Record.Event)
+        and value not in (Record.Event, Record.Created)
+    }
+    assert events == set(PINNED_TOPICS) - {Record}

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from streams.settings import SettingsError, load_settings
+
+
+def test_embedded_sqlite_is_the_default() -> None:
+    settings = load_settings({})
+    assert settings.event_store == "sqlite"
+    assert settings.event_store_env() == {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(Path(".cpis") / "cpis-events.sqlite"),
+    }
+
+
+def test_postgres_is_chosen_by_settings() -> None:
+    env = load_settings({
+        "CPIS_EVENT_STORE": "postgres", "CPIS_POSTGRES_HOST": "db", "CPIS_POSTGRES_PORT": "6543",
+        "CPIS_POSTGRES_DBNAME": "cpis", "CPIS_POSTGRES_USER": "u", "CPIS_POSTGRES_PASSWORD": "p",
+    }).event_store_env()
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_PASSWORD"]) == (
+        "db", "6543", "p")
+
+
+def test_memory_store_for_tests() -> None:
+    env = load_settings({"CPIS_EVENT_STORE": "memory"}).event_store_env()
+    assert env == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+def test_unknown_event_store_is_refused_with_the_choices() -> None:
+    with pytest.raises(SettingsError, match="one of sqlite, postgres, memory, got 'mongo'"):
+        load_settings({"CPIS_EVENT_STORE": "mongo"})
+
+
+def test_port_must_be_a_number() -> None:
+    with pytest.raises(SettingsError, match="CPIS_POSTGRES_PORT must be a whole number"):
+        load_settings({"CPIS_POSTGRES_PORT": "five"})
