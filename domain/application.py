@@ -106,10 +106,11 @@ class CpisApplication(Application[UUID]):
         self._change(nhs_number, lambda r: r.delete_plan(key, delete, provenance, self.clock()))
 
     def supersede(self, old: NhsNumber, new: NhsNumber, provenance: Provenance) -> None:
-        self._change(old, lambda r: r.supersede(new, provenance), create=True)
+        self._change(old, lambda r: r.supersede(new, provenance, self.clock()), create=True)
 
     def mark_inactive(self, nhs_number: NhsNumber, provenance: Provenance) -> None:
-        self._change(nhs_number, lambda r: r.mark_inactive(provenance), create=True)
+        self._change(nhs_number, lambda r: r.mark_inactive(provenance, self.clock()),
+                     create=True)
 
     # -- the query use case -----------------------------------------------------------
 

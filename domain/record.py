@@ -44,16 +44,19 @@ class ChildProtectionRecord(Aggregate):
 
     class PlanRegistered(Event):
         TOPIC = "cpis:PlanRegistered.v1"
+        nhs_number: NhsNumber
         plan: Plan
         provenance: Provenance
 
     class PlanUpdated(Event):
         TOPIC = "cpis:PlanUpdated.v1"
+        nhs_number: NhsNumber
         plan: Plan
         provenance: Provenance
 
     class PlanEnded(Event):
         TOPIC = "cpis:PlanEnded.v1"
+        nhs_number: NhsNumber
         ods_code: str
         plan_type: PlanType
         end: datetime
@@ -61,6 +64,7 @@ class ChildProtectionRecord(Aggregate):
 
     class PlanDeleted(Event):
         TOPIC = "cpis:PlanDeleted.v1"
+        nhs_number: NhsNumber
         ods_code: str
         plan_type: PlanType
         delete: datetime
@@ -68,16 +72,22 @@ class ChildProtectionRecord(Aggregate):
 
     class InformationAccessed(Event):
         TOPIC = "cpis:InformationAccessed.v1"
+        nhs_number: NhsNumber
         access: Access
+        notify: list[str]
         provenance: Provenance
 
     class NhsNumberSuperseded(Event):
         TOPIC = "cpis:NhsNumberSuperseded.v1"
+        nhs_number: NhsNumber
         replacement: NhsNumber
+        notify: list[str]
         provenance: Provenance
 
     class NhsNumberMarkedInactive(Event):
         TOPIC = "cpis:NhsNumberMarkedInactive.v1"
+        nhs_number: NhsNumber
+        notify: list[str]
         provenance: Provenance
 
     @staticmethod
@@ -104,6 +114,7 @@ class ChildProtectionRecord(Aggregate):
         return self.superseded_by is None and not self.inactive
 
     def responsible_authorities(self, now: datetime) -> list[str]:
+        """ODS codes of the local authorities holding a live plan: who gets notified."""
         return sorted({plan.local_authority.ods_code for plan in self.current_plans(now)})
 
     # -- plan commands ----------------------------------------------------------------
@@ -115,19 +126,21 @@ class ChildProtectionRecord(Aggregate):
             raise DomainError(
                 f"NHS number {self.nhs_number} already has a plan {plan.key}; update it instead"
             )
-        self._plan_registered(plan=plan, provenance=provenance)
+        self._plan_registered(nhs_number=self.nhs_number, plan=plan, provenance=provenance)
 
     @event(PlanRegistered)
-    def _plan_registered(self, plan: Plan, provenance: Provenance) -> None:
+    def _plan_registered(
+        self, nhs_number: NhsNumber, plan: Plan, provenance: Provenance
+    ) -> None:
         self.plans[plan.key] = plan
 
     def update_plan(self, plan: Plan, provenance: Provenance, now: datetime) -> None:
         self.check_active()
         self.check_holds(plan.key, now)
-        self._plan_updated(plan=plan, provenance=provenance)
+        self._plan_updated(nhs_number=self.nhs_number, plan=plan, provenance=provenance)
 
     @event(PlanUpdated)
-    def _plan_updated(self, plan: Plan, provenance: Provenance) -> None:
+    def _plan_updated(self, nhs_number: NhsNumber, plan: Plan, provenance: Provenance) -> None:
         self.plans[plan.key] = plan
 
     def end_plan(
@@ -139,12 +152,13 @@ class ChildProtectionRecord(Aggregate):
                 f"plan {key} for NHS number {self.nhs_number} cannot end on "
                 f"{end:%Y-%m-%d %H:%M}, before its start {plan.dates.start:%Y-%m-%d %H:%M}"
             )
-        self._plan_ended(ods_code=key.ods_code, plan_type=key.plan_type, end=end,
-                         provenance=provenance)
+        self._plan_ended(nhs_number=self.nhs_number, ods_code=key.ods_code,
+                         plan_type=key.plan_type, end=end, provenance=provenance)
 
     @event(PlanEnded)
     def _plan_ended(
-        self, ods_code: str, plan_type: PlanType, end: datetime, provenance: Provenance
+        self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, end: datetime,
+        provenance: Provenance,
     ) -> None:
         key = PlanKey(ods_code, plan_type)
         plan = self.plans[key]
@@ -155,12 +169,13 @@ class ChildProtectionRecord(Aggregate):
         self, key: PlanKey, delete: datetime, provenance: Provenance, now: datetime
     ) -> None:
         self.check_holds(key, now)
-        self._plan_deleted(ods_code=key.ods_code, plan_type=key.plan_type, delete=delete,
-                           provenance=provenance)
+        self._plan_deleted(nhs_number=self.nhs_number, ods_code=key.ods_code,
+                           plan_type=key.plan_type, delete=delete, provenance=provenance)
 
     @event(PlanDeleted)
     def _plan_deleted(
-        self, ods_code: str, plan_type: PlanType, delete: datetime, provenance: Provenance
+        self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, delete: datetime,
+        provenance: Provenance,
     ) -> None:
         key = PlanKey(ods_code, plan_type)
         plan = self.plans[key]
@@ -176,15 +191,19 @@ class ChildProtectionRecord(Aggregate):
         """Record an unscheduled access once; the same access id again changes nothing."""
         if self.has_access(access.access_id):
             return
-        self._information_accessed(access=access, provenance=provenance)
+        notify = self.responsible_authorities(access.accessed_at)
+        self._information_accessed(nhs_number=self.nhs_number, access=access, notify=notify,
+                                   provenance=provenance)
 
     @event(InformationAccessed)
-    def _information_accessed(self, access: Access, provenance: Provenance) -> None:
+    def _information_accessed(
+        self, nhs_number: NhsNumber, access: Access, notify: list[str], provenance: Provenance
+    ) -> None:
         self.accesses.append(access)
 
     # -- identity ---------------------------------------------------------------------
 
-    def supersede(self, replacement: NhsNumber, provenance: Provenance) -> None:
+    def supersede(self, replacement: NhsNumber, provenance: Provenance, now: datetime) -> None:
         """Mark this NHS number superseded by `replacement` (a PDS merge)."""
         if replacement == self.nhs_number:
             raise IdentityError(f"NHS number {self.nhs_number} cannot be merged into itself")
@@ -195,19 +214,28 @@ class ChildProtectionRecord(Aggregate):
                 f"NHS number {self.nhs_number} is already superseded by "
                 f"{self.superseded_by}, not {replacement}"
             )
-        self._nhs_number_superseded(replacement=replacement, provenance=provenance)
+        self._nhs_number_superseded(nhs_number=self.nhs_number, replacement=replacement,
+                                    notify=self.responsible_authorities(now),
+                                    provenance=provenance)
 
     @event(NhsNumberSuperseded)
-    def _nhs_number_superseded(self, replacement: NhsNumber, provenance: Provenance) -> None:
+    def _nhs_number_superseded(
+        self, nhs_number: NhsNumber, replacement: NhsNumber, notify: list[str],
+        provenance: Provenance,
+    ) -> None:
         self.superseded_by = replacement
 
-    def mark_inactive(self, provenance: Provenance) -> None:
+    def mark_inactive(self, provenance: Provenance, now: datetime) -> None:
         if self.inactive:
             return
-        self._nhs_number_marked_inactive(provenance=provenance)
+        self._nhs_number_marked_inactive(nhs_number=self.nhs_number,
+                                         notify=self.responsible_authorities(now),
+                                         provenance=provenance)
 
     @event(NhsNumberMarkedInactive)
-    def _nhs_number_marked_inactive(self, provenance: Provenance) -> None:
+    def _nhs_number_marked_inactive(
+        self, nhs_number: NhsNumber, notify: list[str], provenance: Provenance
+    ) -> None:
         self.inactive = True
 
     # -- guards -----------------------------------------------------------------------

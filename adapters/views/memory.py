@@ -1,0 +1,72 @@
+"""In-memory views: the embedded default's view store, and the contract-test reference."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from domain.access import Access
+from domain.nhs_number import NhsNumber
+from domain.notifications import NotificationDue
+from domain.plans import Plan, PlanType
+from domain.projections import AccessRow, NotificationRow, PlanRow, Views
+
+PlanSlot = tuple[str, str, str]
+
+
+class InMemoryViews(Views):
+    def __init__(self) -> None:
+        self._plans: dict[PlanSlot, PlanRow] = {}
+        self._accesses: dict[str, dict[str, Access]] = {}
+        self._notifications: dict[str, NotificationRow] = {}
+
+    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int) -> None:
+        slot = (nhs_number.value, plan.local_authority.ods_code, plan.plan_type.value)
+        self._plans[slot] = PlanRow(nhs_number.value, plan, version)
+
+    def _change_dates(
+        self, slot: PlanSlot, version: int, end: datetime | None = None,
+        delete: datetime | None = None,
+    ) -> None:
+        row = self._plans.get(slot)
+        if row is None:
+            return
+        dates = row.plan.dates
+        dates = dates.ended_at(end) if end is not None else dates
+        dates = dates.deleted_at(delete) if delete is not None else dates
+        self._plans[slot] = PlanRow(row.nhs_number, replace(row.plan, dates=dates), version)
+
+    def end_plan(
+        self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, end: datetime,
+        version: int,
+    ) -> None:
+        self._change_dates((nhs_number.value, ods_code, plan_type.value), version, end=end)
+
+    def delete_plan(
+        self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, delete: datetime,
+        version: int,
+    ) -> None:
+        self._change_dates((nhs_number.value, ods_code, plan_type.value), version, delete=delete)
+
+    def add_access(self, nhs_number: NhsNumber, access: Access, keep: int) -> None:
+        history = self._accesses.setdefault(nhs_number.value, {})
+        history[access.access_id] = access
+        newest = sorted(history.values(), key=lambda a: (a.accessed_at, a.access_id))[-keep:]
+        self._accesses[nhs_number.value] = {a.access_id: a for a in newest}
+
+    def add_notification(self, notification: NotificationDue) -> None:
+        self._notifications.setdefault(notification.notification_id, NotificationRow(notification))
+
+    def plans(self) -> list[PlanRow]:
+        return [self._plans[slot] for slot in sorted(self._plans)]
+
+    def accesses(self) -> list[AccessRow]:
+        return [
+            AccessRow(nhs, access)
+            for nhs in sorted(self._accesses)
+            for access in sorted(self._accesses[nhs].values(),
+                                 key=lambda a: (a.accessed_at, a.access_id), reverse=True)
+        ]
+
+    def notifications(self) -> list[NotificationRow]:
+        return [self._notifications[key] for key in sorted(self._notifications)]

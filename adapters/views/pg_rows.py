@@ -1,0 +1,92 @@
+"""Row <-> domain value mapping for the PostgreSQL views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.access import Access
+from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.local_authority import LocalAuthority
+from domain.nhs_number import NhsNumber
+from domain.notifications import NotificationDue, NotificationKind
+from domain.plans import Plan, PlanDates, PlanType, Subject
+from domain.projections import AccessRow, NotificationRow, PlanRow
+
+
+def author_json(author: Author) -> dict[str, Any]:
+    if isinstance(author, PersonAuthor):
+        return {"kind": "person", "sds_user_id": author.sds_user_id,
+                "role_profile_id": author.role_profile_id, "job_role_code": author.job_role_code,
+                "job_role_name": author.job_role_name, "prefix": author.name.prefix,
+                "given": author.name.given, "family": author.name.family,
+                "organisation_ods": author.organisation_ods,
+                "organisation_name": author.organisation_name}
+    return {"kind": "system", "asid": author.asid, "organisation_ods": author.organisation_ods,
+            "organisation_name": author.organisation_name}
+
+
+def author_from_json(data: dict[str, Any]) -> Author:
+    if data["kind"] == "system":
+        return SystemAuthor(data["asid"], data["organisation_ods"], data["organisation_name"])
+    return PersonAuthor(
+        sds_user_id=data["sds_user_id"], job_role_code=data["job_role_code"],
+        job_role_name=data["job_role_name"],
+        name=PersonName(data["given"], data["family"], data["prefix"]),
+        organisation_ods=data["organisation_ods"], organisation_name=data["organisation_name"],
+        role_profile_id=data["role_profile_id"],
+    )
+
+
+def plan_params(nhs_number: NhsNumber, plan: Plan, version: int) -> dict[str, Any]:
+    la, dates, subject = plan.local_authority, plan.dates, plan.subject
+    return {
+        "nhs_number": nhs_number.value, "ods_code": la.ods_code,
+        "plan_type": plan.plan_type.value, "la_name": la.name,
+        "office_hours_phone": la.office_hours_phone,
+        "emergency_duty_phone": la.emergency_duty_phone, "start_at": dates.start,
+        "end_at": dates.end, "delete_at": dates.delete, "given_name": subject.given_name,
+        "family_name": subject.family_name, "birth_date": subject.birth_date,
+        "local_id": subject.local_id, "version": version,
+    }
+
+
+def plan_row(row: dict[str, Any]) -> PlanRow:
+    la = LocalAuthority(row["ods_code"], row["la_name"], row["office_hours_phone"],
+                        row["emergency_duty_phone"])
+    plan = Plan(
+        PlanType(row["plan_type"]), la,
+        PlanDates(row["start_at"], row["end_at"], row["delete_at"]),
+        Subject(row["given_name"], row["family_name"], row["birth_date"], row["local_id"]),
+    )
+    return PlanRow(row["nhs_number"], plan, row["version"])
+
+
+def access_row(row: dict[str, Any]) -> AccessRow:
+    access = Access(row["access_id"], row["accessed_at"], author_from_json(row["author"]))
+    return AccessRow(row["nhs_number"], access)
+
+
+def notification_params(n: NotificationDue) -> dict[str, Any]:
+    return {
+        "notification_id": n.notification_id, "kind": n.kind.value, "ods_code": n.ods_code,
+        "nhs_number": n.nhs_number.value, "record_id": n.record_id, "version": n.version,
+        "occurred_at": n.occurred_at,
+        "access_id": n.access.access_id if n.access else None,
+        "accessed_at": n.access.accessed_at if n.access else None,
+        "author": author_json(n.access.author) if n.access else None,
+        "replacement": n.replacement.value if n.replacement else None,
+    }
+
+
+def notification_row(row: dict[str, Any]) -> NotificationRow:
+    access = None
+    if row["access_id"] is not None:
+        access = Access(row["access_id"], row["accessed_at"], author_from_json(row["author"]))
+    due = NotificationDue(
+        notification_id=row["notification_id"], kind=NotificationKind(row["kind"]),
+        ods_code=row["ods_code"], nhs_number=NhsNumber(row["nhs_number"]),
+        record_id=row["record_id"], version=row["version"], occurred_at=row["occurred_at"],
+        access=access,
+        replacement=NhsNumber(row["replacement"]) if row["replacement"] else None,
+    )
+    return NotificationRow(due, row["status"])

@@ -1,0 +1,242 @@
+"""PostgreSQL views, kept in generations so a replay can rebuild beside the live ones.
+
+Tables of generation N are named g<N>_current_plans, g<N>_access_history,
+g<N>_la_notifications and g<N>_offsets in the views schema; plain SQL views
+current_plans, access_history and la_notifications point at the active generation.
+Consumed Kafka offsets are written in the same transaction as the view rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from adapters.views.pg_rows import (
+    access_row,
+    author_json,
+    notification_params,
+    notification_row,
+    plan_params,
+    plan_row,
+)
+from domain.access import Access
+from domain.nhs_number import NhsNumber
+from domain.notifications import NotificationDue
+from domain.plans import Plan, PlanType
+from domain.projections import AccessRow, NotificationRow, PlanRow, Views
+
+VIEW_TABLES = ("current_plans", "access_history", "la_notifications")
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {current_plans} (
+  nhs_number text NOT NULL, ods_code text NOT NULL, plan_type text NOT NULL,
+  la_name text NOT NULL, office_hours_phone text NOT NULL, emergency_duty_phone text NOT NULL,
+  start_at timestamp NOT NULL, end_at timestamp, delete_at timestamp,
+  given_name text NOT NULL, family_name text NOT NULL, birth_date date, local_id text,
+  version bigint NOT NULL, PRIMARY KEY (nhs_number, ods_code, plan_type));
+CREATE TABLE IF NOT EXISTS {access_history} (
+  nhs_number text NOT NULL, access_id text NOT NULL, accessed_at timestamptz NOT NULL,
+  author_identity text NOT NULL, author jsonb NOT NULL, PRIMARY KEY (nhs_number, access_id));
+CREATE INDEX IF NOT EXISTS {access_index} ON {access_history} (nhs_number, accessed_at DESC);
+CREATE TABLE IF NOT EXISTS {la_notifications} (
+  notification_id text PRIMARY KEY, kind text NOT NULL, ods_code text NOT NULL,
+  nhs_number text NOT NULL, record_id uuid NOT NULL, version bigint NOT NULL,
+  occurred_at timestamptz NOT NULL, access_id text, accessed_at timestamptz, author jsonb,
+  replacement text, status text NOT NULL DEFAULT 'pending', mesh_message_id text,
+  attempts int NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS {offsets} (
+  topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL,
+  PRIMARY KEY (topic, partition));
+"""
+
+
+class PostgresViewStore:
+    """Owns the views schema: generations, the active pointer and units of work."""
+
+    def __init__(self, conninfo: str, schema: str = "cpis_views") -> None:
+        self.conninfo = conninfo
+        self.schema = schema
+
+    def connect(self) -> psycopg.Connection[dict[str, object]]:
+        return psycopg.connect(self.conninfo, row_factory=dict_row)
+
+    def create_generation(self, conn: psycopg.Connection[dict[str, object]], generation: int) -> None:
+        names = {t: sql.Identifier(self.schema, f"g{generation}_{t}")
+                 for t in (*VIEW_TABLES, "offsets")}
+        names["access_index"] = sql.Identifier(f"g{generation}_access_history_by_time")
+        conn.execute(sql.SQL(DDL).format(**names))
+
+    def setup(self) -> int:
+        """Create the schema, generation 1 and the public views if absent; return active."""
+        with self.connect() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(4242)")
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(self.schema)))
+            conn.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1), "
+                "active_generation int NOT NULL)").format(self._state()))
+            row = conn.execute(sql.SQL("SELECT active_generation FROM {}").format(
+                self._state())).fetchone()
+            if row is not None:
+                return int(str(row["active_generation"]))
+            self.create_generation(conn, 1)
+            conn.execute(sql.SQL("INSERT INTO {} VALUES (1, 1)").format(self._state()))
+            self._point_views(conn, 1)
+            return 1
+
+    def _state(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, "projection_state")
+
+    def _point_views(self, conn: psycopg.Connection[dict[str, object]], generation: int) -> None:
+        for table in VIEW_TABLES:
+            conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(
+                sql.Identifier(self.schema, table),
+                sql.Identifier(self.schema, f"g{generation}_{table}")))
+
+    def active_generation(self, conn: psycopg.Connection[dict[str, object]]) -> int:
+        """Read the active generation, holding a share lock until the transaction ends."""
+        row = conn.execute(sql.SQL("SELECT active_generation FROM {} FOR SHARE").format(
+            self._state())).fetchone()
+        assert row is not None, "views schema not set up"
+        return int(str(row["active_generation"]))
+
+    def new_generation(self) -> int:
+        with self.connect() as conn:
+            row = conn.execute(sql.SQL("SELECT active_generation FROM {}").format(
+                self._state())).fetchone()
+            assert row is not None
+            generation = int(str(row["active_generation"])) + 1
+            for table in (*VIEW_TABLES, "offsets"):
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
+                    sql.Identifier(self.schema, f"g{generation}_{table}")))
+            self.create_generation(conn, generation)
+            return generation
+
+    def switch_to(self, generation: int) -> int:
+        """Make `generation` active and drop the one before; returns the old generation."""
+        with self.connect() as conn:
+            conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self._state()))
+            old = self.active_generation(conn)
+            conn.execute(sql.SQL("UPDATE {} SET active_generation = %s").format(self._state()),
+                         (generation,))
+            self._point_views(conn, generation)
+            return old
+
+    def drop_generation(self, generation: int) -> None:
+        with self.connect() as conn:
+            for table in (*VIEW_TABLES, "offsets"):
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
+                    sql.Identifier(self.schema, f"g{generation}_{table}")))
+
+    def offsets(self, conn: psycopg.Connection[dict[str, object]], generation: int
+                ) -> dict[tuple[str, int], int]:
+        rows = conn.execute(sql.SQL("SELECT topic, partition, next_offset FROM {}").format(
+            sql.Identifier(self.schema, f"g{generation}_offsets"))).fetchall()
+        return {(str(r["topic"]), int(str(r["partition"]))): int(str(r["next_offset"]))
+                for r in rows}
+
+    def save_offsets(self, conn: psycopg.Connection[dict[str, object]], generation: int,
+                     offsets: dict[tuple[str, int], int]) -> None:
+        table = sql.Identifier(self.schema, f"g{generation}_offsets")
+        with conn.cursor() as cur:
+            cur.executemany(sql.SQL(
+                "INSERT INTO {} (topic, partition, next_offset) VALUES (%s, %s, %s) "
+                "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset"
+            ).format(table), [(t, p, o) for (t, p), o in offsets.items()])
+
+    @contextmanager
+    def views(self, generation: int | None = None) -> Iterator[PostgresViews]:
+        """Read-only access to a generation (the active one by default)."""
+        with self.connect() as conn:
+            gen = generation if generation is not None else self.active_generation(conn)
+            yield PostgresViews(conn, self.schema, gen)
+
+
+class PostgresViews(Views):
+    """The view port on one open transaction and one generation."""
+
+    def __init__(self, conn: psycopg.Connection[dict[str, object]], schema: str,
+                 generation: int) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.generation = generation
+
+    def _t(self, table: str) -> sql.Identifier:
+        return sql.Identifier(self.schema, f"g{self.generation}_{table}")
+
+    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int) -> None:
+        params = plan_params(nhs_number, plan, version)
+        columns = list(params)
+        self.conn.execute(sql.SQL(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (nhs_number, ods_code, plan_type) "
+            "DO UPDATE SET {}").format(
+                self._t("current_plans"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
+                sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                   for c in columns[3:])),
+            params)
+
+    def _set_date(self, column: str, nhs_number: NhsNumber, ods_code: str,
+                  plan_type: PlanType, value: datetime, version: int) -> None:
+        self.conn.execute(sql.SQL(
+            "UPDATE {} SET {} = %s, version = %s "
+            "WHERE nhs_number = %s AND ods_code = %s AND plan_type = %s").format(
+                self._t("current_plans"), sql.Identifier(column)),
+            (value, version, nhs_number.value, ods_code, plan_type.value))
+
+    def end_plan(self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType,
+                 end: datetime, version: int) -> None:
+        self._set_date("end_at", nhs_number, ods_code, plan_type, end, version)
+
+    def delete_plan(self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType,
+                    delete: datetime, version: int) -> None:
+        self._set_date("delete_at", nhs_number, ods_code, plan_type, delete, version)
+
+    def add_access(self, nhs_number: NhsNumber, access: Access, keep: int) -> None:
+        table = self._t("access_history")
+        self.conn.execute(sql.SQL(
+            "INSERT INTO {} (nhs_number, access_id, accessed_at, author_identity, author) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING").format(table),
+            (nhs_number.value, access.access_id, access.accessed_at, access.author.identity,
+             Jsonb(author_json(access.author))))
+        self.conn.execute(sql.SQL(
+            "DELETE FROM {0} WHERE nhs_number = %s AND access_id NOT IN ("
+            "SELECT access_id FROM {0} WHERE nhs_number = %s "
+            "ORDER BY accessed_at DESC, access_id DESC LIMIT %s)").format(table),
+            (nhs_number.value, nhs_number.value, keep))
+
+    def add_notification(self, notification: NotificationDue) -> None:
+        params = notification_params(notification)
+        if params["author"] is not None:
+            params["author"] = Jsonb(params["author"])
+        columns = list(params)
+        self.conn.execute(sql.SQL(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (notification_id) DO NOTHING").format(
+                self._t("la_notifications"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder(c) for c in columns)),
+            params)
+
+    def plans(self) -> list[PlanRow]:
+        rows = self.conn.execute(sql.SQL(
+            "SELECT * FROM {} ORDER BY nhs_number, ods_code, plan_type").format(
+                self._t("current_plans"))).fetchall()
+        return [plan_row(r) for r in rows]
+
+    def accesses(self) -> list[AccessRow]:
+        rows = self.conn.execute(sql.SQL(
+            "SELECT * FROM {} ORDER BY nhs_number, accessed_at DESC, access_id DESC").format(
+                self._t("access_history"))).fetchall()
+        return [access_row(r) for r in rows]
+
+    def notifications(self) -> list[NotificationRow]:
+        rows = self.conn.execute(sql.SQL("SELECT * FROM {} ORDER BY notification_id").format(
+            self._t("la_notifications"))).fetchall()
+        return [notification_row(r) for r in rows]

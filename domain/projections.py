@@ -1,0 +1,92 @@
+"""Projection handlers: record events -> view updates, through an abstract view port.
+
+The same handlers serve the Kafka projector (PostgreSQL views) and the embedded default
+(following the event store's notification log into in-memory views).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.access import HISTORY_LIMIT, Access
+from domain.nhs_number import NhsNumber
+from domain.notifications import NotificationDue, notifications_due
+from domain.plans import Plan, PlanType
+from domain.record import ChildProtectionRecord as Record
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A current-plans view row."""
+
+    nhs_number: str
+    plan: Plan
+    version: int
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    nhs_number: str
+    access: Access
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    notification: NotificationDue
+    status: str = "pending"
+
+
+class Views(ABC):
+    """Port: the three views. Implementations apply these inside one unit of work."""
+
+    @abstractmethod
+    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int) -> None: ...
+
+    @abstractmethod
+    def end_plan(
+        self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, end: datetime,
+        version: int,
+    ) -> None: ...
+
+    @abstractmethod
+    def delete_plan(
+        self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, delete: datetime,
+        version: int,
+    ) -> None: ...
+
+    @abstractmethod
+    def add_access(self, nhs_number: NhsNumber, access: Access, keep: int) -> None:
+        """Add the access (once) and keep only the `keep` newest for the NHS number."""
+
+    @abstractmethod
+    def add_notification(self, notification: NotificationDue) -> None:
+        """Queue a pending notification (once per notification id)."""
+
+    # reads, for tests, replay comparison and the outbound sender
+    @abstractmethod
+    def plans(self) -> list[PlanRow]: ...
+
+    @abstractmethod
+    def accesses(self) -> list[AccessRow]: ...
+
+    @abstractmethod
+    def notifications(self) -> list[NotificationRow]: ...
+
+
+def project(event: Any, views: Views) -> None:
+    """Apply one record event to the views. Events with no view effect are ignored."""
+    version = event.originator_version
+    if isinstance(event, Record.PlanRegistered | Record.PlanUpdated):
+        views.put_plan(event.nhs_number, event.plan, version)
+    elif isinstance(event, Record.PlanEnded):
+        views.end_plan(event.nhs_number, event.ods_code, event.plan_type, event.end, version)
+    elif isinstance(event, Record.PlanDeleted):
+        views.delete_plan(event.nhs_number, event.ods_code, event.plan_type, event.delete,
+                          version)
+    elif isinstance(event, Record.InformationAccessed):
+        views.add_access(event.nhs_number, event.access, HISTORY_LIMIT)
+    for notification in notifications_due(event):
+        views.add_notification(notification)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# A local Apache Kafka broker (KRaft, one combined broker/controller) from Maven Central jars.
+#   infra/kafka.sh start    fetch jars once with mvn (infra/kafka/pom.xml -> .infra/kafka/libs),
+#                           format storage and start on 127.0.0.1 with free ports
+#   infra/kafka.sh stop     stop it
+#   infra/kafka.sh status   say whether it runs
+# After start, `. .infra/kafka/env` exports CPIS_KAFKA_BOOTSTRAP.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+state="$CPIS_INFRA/kafka"
+envfile="$state/env"
+libs="$state/libs"
+
+fetch_jars() {
+  if [ -f "$libs/.complete" ]; then return 0; fi
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+  log "fetching the Kafka broker jars from Maven Central (once)"
+  mvn -B -q -f "$CPIS_ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$libs" -Dmaven.repo.local="$CPIS_INFRA/m2" >&2
+  touch "$libs/.complete"
+}
+
+port_open() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1"; }
+
+is_running() {
+  [ -f "$envfile" ] && [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null
+}
+
+start() {
+  mkdir -p "$state"
+  if is_running; then . "$envfile"; log "already running at $CPIS_KAFKA_BOOTSTRAP"; return 0; fi
+  fetch_jars
+  local port cport cluster
+  port=$(free_port); cport=$(free_port)
+  rm -rf "$state/data" && mkdir -p "$state/data"
+  cat >"$state/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$state/data
+num.partitions=3
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+PROPS
+  cat >"$state/log4j2.properties" <<'LOG'
+rootLogger.level=WARN
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+LOG
+  local java_opts=(-Xmx512m -Xms256m -cp "$libs/*" "-Dlog4j2.configurationFile=$state/log4j2.properties")
+  cluster=$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+  java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$cluster" \
+    -c "$state/server.properties" >"$state/format.log" 2>&1 \
+    || { cat "$state/format.log" >&2; die "kafka storage format failed"; }
+  nohup java "${java_opts[@]}" kafka.Kafka "$state/server.properties" >"$state/server.log" 2>&1 &
+  echo $! >"$state/pid"
+  if ! wait_for 90 "Kafka on 127.0.0.1:$port" port_open "$port"; then
+    tail -n 30 "$state/server.log" >&2; die "Kafka did not start"
+  fi
+  echo "export CPIS_KAFKA_BOOTSTRAP=127.0.0.1:$port" >"$envfile"
+  log "Kafka running at 127.0.0.1:$port; . $envfile"
+}
+
+stop() {
+  if [ -f "$state/pid" ]; then
+    local pid; pid=$(cat "$state/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$state/pid"
+  fi
+  rm -f "$envfile"
+  log "Kafka stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) if is_running; then . "$envfile"; echo "running at $CPIS_KAFKA_BOOTSTRAP"; else echo "stopped"; exit 1; fi ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,90 @@
+"""Avro schemas from `avro/`, and the single-object encoding used on every topic.
+
+Each message value is Avro single-object encoded: the two bytes C3 01, the 8-byte
+little-endian CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical Form, then the
+Avro binary body. A consumer finds the writer schema by fingerprint among `avro/*.avsc` and
+`avro/history/*.avsc`, and reads with the current schema of the same full name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastavro
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+MAGIC = b"\xc3\x01"
+DEFAULT_AVRO_DIR = Path(__file__).resolve().parent.parent / "avro"
+
+
+class AvroError(ValueError):
+    """A message that cannot be written or read as Avro; the message says why."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    full_name: str
+    parsed: Any
+    fingerprint: bytes  # 8 bytes, little-endian as on the wire
+    path: Path
+
+
+def _load(path: Path) -> Schema:
+    raw = json.loads(path.read_text())
+    parsed = parse_schema(raw, _write_hint=False, named_schemas={})
+    canonical = to_parsing_canonical_form(parsed)
+    fp = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))[::-1]
+    return Schema(f"{raw['namespace']}.{raw['name']}", parsed, fp, path)
+
+
+class SchemaRegistry:
+    """Current schemas by full name; every known version (current and history) by fingerprint."""
+
+    def __init__(self, avro_dir: Path = DEFAULT_AVRO_DIR) -> None:
+        self.current: dict[str, Schema] = {}
+        self.by_fingerprint: dict[bytes, Schema] = {}
+        for path in sorted(avro_dir.glob("*.avsc")):
+            schema = _load(path)
+            if path.stem != schema.full_name:
+                raise AvroError(f"{path.name} must be named by its full name {schema.full_name}")
+            self.current[schema.full_name] = schema
+            self.by_fingerprint[schema.fingerprint] = schema
+        for path in sorted((avro_dir / "history").glob("*.avsc")):
+            old = _load(path)
+            self.by_fingerprint.setdefault(old.fingerprint, old)
+        if not self.current:
+            raise AvroError(f"no Avro schemas found in {avro_dir}")
+
+    def encode(self, full_name: str, record: dict[str, Any]) -> bytes:
+        schema = self.current.get(full_name)
+        if schema is None:
+            raise AvroError(f"no schema named {full_name} in avro/")
+        out = io.BytesIO()
+        out.write(MAGIC)
+        out.write(schema.fingerprint)
+        try:
+            fastavro.schemaless_writer(out, schema.parsed, record)
+        except (ValueError, TypeError, KeyError) as error:
+            raise AvroError(f"cannot write {full_name}: {error}") from error
+        return out.getvalue()
+
+    def decode(self, data: bytes) -> tuple[str, dict[str, Any]]:
+        """(full name, record) read with the current schema of the writer's full name."""
+        if len(data) < 10 or data[:2] != MAGIC:
+            raise AvroError("not Avro single-object encoding (no C3 01 marker)")
+        writer = self.by_fingerprint.get(data[2:10])
+        if writer is None:
+            raise AvroError(f"unknown Avro schema fingerprint {data[2:10][::-1].hex()}")
+        reader = self.current.get(writer.full_name, writer)
+        try:
+            record = fastavro.schemaless_reader(io.BytesIO(data[10:]), writer.parsed,
+                                                reader.parsed)
+        except (ValueError, TypeError, EOFError, IndexError, KeyError) as error:
+            raise AvroError(f"cannot read {writer.full_name}: {error}") from error
+        if not isinstance(record, dict):
+            raise AvroError(f"{writer.full_name} did not decode to a record")
+        return writer.full_name, record

@@ -1,0 +1,180 @@
+"""Record events <-> Avro records: one codec per event type (the wiring table below).
+
+encode_event(event, position) gives (Avro full name, record); decode_event reverses it.
+Every record event type must appear in CODECS; a test checks that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.access import Access
+from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.local_authority import LocalAuthority
+from domain.nhs_number import NhsNumber
+from domain.plans import Plan, PlanDates, PlanType, Subject
+from domain.provenance import Channel, Provenance
+from domain.record import ChildProtectionRecord as Record
+
+NS = "uk.nhs.cpis.events"
+AvroRecord = dict[str, Any]
+
+
+def provenance_out(p: Provenance) -> AvroRecord:
+    return {"channel": p.channel.value, "message_id": p.message_id,
+            "file_sequence": p.file_sequence, "asid": p.asid}
+
+
+def provenance_in(r: AvroRecord) -> Provenance:
+    return Provenance(Channel(r["channel"]), r["message_id"], r["file_sequence"], r["asid"])
+
+
+def plan_out(plan: Plan) -> AvroRecord:
+    la, d, s = plan.local_authority, plan.dates, plan.subject
+    return {
+        "plan_type": plan.plan_type.value,
+        "local_authority": {"ods_code": la.ods_code, "name": la.name,
+                            "office_hours_phone": la.office_hours_phone,
+                            "emergency_duty_phone": la.emergency_duty_phone},
+        "start": d.start, "end": d.end, "delete": d.delete,
+        "subject": {"given_name": s.given_name, "family_name": s.family_name,
+                    "birth_date": s.birth_date, "local_id": s.local_id},
+    }
+
+
+def plan_in(r: AvroRecord) -> Plan:
+    la, s = r["local_authority"], r["subject"]
+    return Plan(
+        PlanType(r["plan_type"]),
+        LocalAuthority(la["ods_code"], la["name"], la["office_hours_phone"],
+                       la["emergency_duty_phone"]),
+        PlanDates(r["start"], r["end"], r["delete"]),
+        Subject(s["given_name"], s["family_name"], s["birth_date"], s["local_id"]),
+    )
+
+
+def author_out(author: Author) -> tuple[str, AvroRecord]:
+    if isinstance(author, SystemAuthor):
+        return (f"{NS}.SystemAuthor", {"asid": author.asid,
+                                      "organisation_ods": author.organisation_ods,
+                                      "organisation_name": author.organisation_name})
+    return (f"{NS}.PersonAuthor", {
+        "sds_user_id": author.sds_user_id, "role_profile_id": author.role_profile_id,
+        "job_role_code": author.job_role_code, "job_role_name": author.job_role_name,
+        "name_prefix": author.name.prefix, "given_name": author.name.given,
+        "family_name": author.name.family, "organisation_ods": author.organisation_ods,
+        "organisation_name": author.organisation_name})
+
+
+def author_in(r: AvroRecord) -> Author:
+    if "asid" in r:
+        return SystemAuthor(r["asid"], r["organisation_ods"], r["organisation_name"])
+    return PersonAuthor(
+        sds_user_id=r["sds_user_id"], job_role_code=r["job_role_code"],
+        job_role_name=r["job_role_name"],
+        name=PersonName(r["given_name"], r["family_name"], r["name_prefix"]),
+        organisation_ods=r["organisation_ods"], organisation_name=r["organisation_name"],
+        role_profile_id=r["role_profile_id"])
+
+
+def access_out(a: Access) -> AvroRecord:
+    return {"access_id": a.access_id, "accessed_at": a.accessed_at, "author": author_out(a.author)}
+
+
+def access_in(r: AvroRecord) -> Access:
+    return Access(r["access_id"], r["accessed_at"], author_in(r["author"]))
+
+
+@dataclass(frozen=True)
+class Codec:
+    full_name: str
+    fields_out: Callable[[Any], AvroRecord]
+    fields_in: Callable[[AvroRecord], dict[str, Any]]
+
+
+def _no_fields(_: Any) -> AvroRecord:
+    return {}
+
+
+CODECS: dict[type[Any], Codec] = {
+    Record.Opened: Codec(f"{NS}.RecordOpened", _no_fields, lambda r: {}),
+    Record.PlanRegistered: Codec(
+        f"{NS}.PlanRegistered", lambda e: {"plan": plan_out(e.plan)},
+        lambda r: {"plan": plan_in(r["plan"])}),
+    Record.PlanUpdated: Codec(
+        f"{NS}.PlanUpdated", lambda e: {"plan": plan_out(e.plan)},
+        lambda r: {"plan": plan_in(r["plan"])}),
+    Record.PlanEnded: Codec(
+        f"{NS}.PlanEnded",
+        lambda e: {"ods_code": e.ods_code, "plan_type": e.plan_type.value, "end": e.end},
+        lambda r: {"ods_code": r["ods_code"], "plan_type": PlanType(r["plan_type"]),
+                   "end": r["end"]}),
+    Record.PlanDeleted: Codec(
+        f"{NS}.PlanDeleted",
+        lambda e: {"ods_code": e.ods_code, "plan_type": e.plan_type.value, "delete": e.delete},
+        lambda r: {"ods_code": r["ods_code"], "plan_type": PlanType(r["plan_type"]),
+                   "delete": r["delete"]}),
+    Record.InformationAccessed: Codec(
+        f"{NS}.InformationAccessed",
+        lambda e: {"access": access_out(e.access), "notify": list(e.notify)},
+        lambda r: {"access": access_in(r["access"]), "notify": list(r["notify"])}),
+    Record.NhsNumberSuperseded: Codec(
+        f"{NS}.NhsNumberSuperseded",
+        lambda e: {"replacement": e.replacement.value, "notify": list(e.notify)},
+        lambda r: {"replacement": NhsNumber(r["replacement"]), "notify": list(r["notify"])}),
+    Record.NhsNumberMarkedInactive: Codec(
+        f"{NS}.NhsNumberMarkedInactive", lambda e: {"notify": list(e.notify)},
+        lambda r: {"notify": list(r["notify"])}),
+}
+BY_NAME = {codec.full_name: (cls, codec) for cls, codec in CODECS.items()}
+
+
+class UnknownEventError(ValueError):
+    """An event type with no Avro codec, or an Avro record of no known event."""
+
+
+def as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
+def nhs_number_of(event: Any) -> NhsNumber:
+    value = event.nhs_number
+    assert isinstance(value, NhsNumber)
+    return value
+
+
+def encode_event(event: Any, position: int) -> tuple[str, AvroRecord]:
+    codec = CODECS.get(type(event))
+    if codec is None:
+        raise UnknownEventError(f"no Avro codec for {type(event).__name__}")
+    record: AvroRecord = {
+        "record_id": str(event.originator_id), "version": event.originator_version,
+        "position": position, "nhs_number": nhs_number_of(event).value,
+        "recorded_at": event.timestamp, "provenance": provenance_out(event.provenance)
+        if hasattr(event, "provenance") else provenance_out(Provenance(Channel.OPERATOR)),
+    }
+    record.update(codec.fields_out(event))
+    return codec.full_name, record
+
+
+def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
+    """(domain event, event store position)."""
+    found = BY_NAME.get(full_name)
+    if found is None:
+        raise UnknownEventError(f"no record event is written as {full_name}")
+    cls, codec = found
+    fields: dict[str, Any] = {
+        "originator_id": as_uuid(record["record_id"]),
+        "originator_version": record["version"],
+        "timestamp": record["recorded_at"],
+        "nhs_number": NhsNumber(record["nhs_number"]),
+    }
+    if cls is Record.Opened:
+        fields["originator_topic"] = Record.TOPIC
+    else:
+        fields["provenance"] = provenance_in(record["provenance"])
+    fields.update(codec.fields_in(record))
+    return cls(**fields), record["position"]
