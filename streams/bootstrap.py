@@ -1,12 +1,17 @@
-"""The one composition root: builds the application from settings."""
+"""The one composition root: builds the application, relay, projector and views from settings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
+from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
+from streams.avro_registry import SchemaRegistry
+from streams.projector import Projector, ProjectorConfig
+from streams.relay import Relay, RelayConfig
 from streams.settings import Settings
+from streams.topics import Topics
 
 
 def build_application(
@@ -15,3 +20,25 @@ def build_application(
     if settings.event_store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return CpisApplication(env=settings.event_store_env(), clock=clock)
+
+
+def topics_of(settings: Settings) -> Topics:
+    return Topics(settings.topic_prefix)
+
+
+def build_view_store(settings: Settings) -> PostgresViewStore:
+    return PostgresViewStore(settings.postgres.conninfo(), settings.views_schema)
+
+
+def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500) -> Relay:
+    config = RelayConfig(settings.require_kafka(), topics_of(settings),
+                         transactional_id=f"{settings.topic_prefix}cpis-relay",
+                         batch_size=batch_size)
+    return Relay(app, SchemaRegistry(), config)
+
+
+def build_projector(settings: Settings, batch_size: int = 500) -> Projector:
+    config = ProjectorConfig(settings.require_kafka(), topics_of(settings),
+                             group_id=f"{settings.topic_prefix}cpis-projector",
+                             batch_size=batch_size)
+    return Projector(build_view_store(settings), SchemaRegistry(), config)

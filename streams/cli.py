@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from domain.errors import DomainError
-from streams.bootstrap import build_application
+from streams.avro_registry import SchemaRegistry
+from streams.bootstrap import (
+    build_application,
+    build_projector,
+    build_relay,
+    build_view_store,
+    topics_of,
+)
 from streams.demo import run_demo
+from streams.kafka_admin import ensure_topics
+from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("cpis")
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT so long-running commands finish their batch and exit."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+
+    def _stop(self, *_: object) -> None:
+        self.stopped = True
+
+    def __call__(self) -> bool:
+        return self.stopped
 
 
 def _demo(settings: Settings, _: argparse.Namespace) -> int:
@@ -23,21 +51,83 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _topics(settings: Settings, _: argparse.Namespace) -> int:
+    topics = topics_of(settings)
+    ensure_topics(settings.require_kafka(), topics)
+    print("\n".join(topics.all()))
+    return 0
+
+
+def _relay(settings: Settings, args: argparse.Namespace) -> int:
+    ensure_topics(settings.require_kafka(), topics_of(settings))
+    app = build_application(settings)
+    try:
+        relay = build_relay(settings, app, batch_size=args.batch_size)
+        count = relay.run(stop=StopFlag(), until_caught_up=args.until_caught_up)
+    finally:
+        app.close()
+    log.info("relay published %d events; position %d", count, relay.position)
+    return 0
+
+
+def _project(settings: Settings, args: argparse.Namespace) -> int:
+    ensure_topics(settings.require_kafka(), topics_of(settings))
+    projector = build_projector(settings, batch_size=args.batch_size)
+    count = projector.run(stop=StopFlag(), idle_timeout=args.idle_exit)
+    log.info("projector applied %d messages", count)
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    ensure_topics(settings.require_kafka(), topics_of(settings))
+
+    next_report = [args.progress_every]
+
+    def progress(done: int) -> None:
+        if done >= next_report[0]:
+            log.info("replayed %d messages", done)
+            next_report[0] = (done // args.progress_every + 1) * args.progress_every
+
+    report = replay(build_view_store(settings), SchemaRegistry(), settings.kafka_bootstrap,
+                    topics_of(settings), batch_size=args.batch_size, progress=progress)
+    log.info("replay rebuilt generation %d from offset zero: %d messages (%d poison) in "
+             "%.1fs, %.0f/s; views switched from generation %d", report.generation,
+             report.messages, report.poison, report.seconds, report.rate,
+             report.previous_generation)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="cpis", description="CP-IS: child protection information sharing core"
     )
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser(
+    commands.add_parser(
         "demo", help="upload synthetic plans, query one as an emergency department, "
         "print the answer and the recorded history (embedded store, no servers)",
-    )
-    demo.set_defaults(handler=_demo)
+    ).set_defaults(handler=_demo)
+    commands.add_parser("topics", help="create the Kafka topics (idempotent)"
+                        ).set_defaults(handler=_topics)
+    relay = commands.add_parser("relay", help="publish stored events to Kafka (exactly once)")
+    relay.add_argument("--until-caught-up", action="store_true",
+                       help="exit when every stored event is published")
+    relay.add_argument("--batch-size", type=int, default=500)
+    relay.set_defaults(handler=_relay)
+    project = commands.add_parser("project", help="build the PostgreSQL views from Kafka")
+    project.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                         help="exit after this long with nothing to consume")
+    project.add_argument("--batch-size", type=int, default=500)
+    project.set_defaults(handler=_project)
+    rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
+    rep.add_argument("--batch-size", type=int, default=2000)
+    rep.add_argument("--progress-every", type=int, default=100_000)
+    rep.set_defaults(handler=_replay)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         settings = load_settings()
         return int(args.handler(settings, args))

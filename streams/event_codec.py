@@ -15,6 +15,7 @@ from domain.access import Access
 from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
 from domain.local_authority import LocalAuthority
 from domain.nhs_number import NhsNumber
+from domain.notifications import NotificationDue, NotificationKind
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord as Record
@@ -178,3 +179,27 @@ def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
         fields["provenance"] = provenance_in(record["provenance"])
     fields.update(codec.fields_in(record))
     return cls(**fields), record["position"]
+
+
+NOTIFICATION_SCHEMA = "uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"
+
+
+def encode_notification(n: NotificationDue, position: int) -> tuple[str, AvroRecord]:
+    return NOTIFICATION_SCHEMA, {
+        "notification_id": n.notification_id, "kind": n.kind.value, "ods_code": n.ods_code,
+        "nhs_number": n.nhs_number.value, "record_id": str(n.record_id), "version": n.version,
+        "position": position, "occurred_at": n.occurred_at,
+        "access": access_out(n.access) if n.access else None,
+        "replacement": n.replacement.value if n.replacement else None,
+    }
+
+
+def decode_notification(record: AvroRecord) -> NotificationDue:
+    return NotificationDue(
+        notification_id=record["notification_id"], kind=NotificationKind(record["kind"]),
+        ods_code=record["ods_code"], nhs_number=NhsNumber(record["nhs_number"]),
+        record_id=as_uuid(record["record_id"]), version=record["version"],
+        occurred_at=record["occurred_at"],
+        access=access_in(record["access"]) if record["access"] else None,
+        replacement=NhsNumber(record["replacement"]) if record["replacement"] else None,
+    )

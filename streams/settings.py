@@ -3,6 +3,9 @@
 CPIS_EVENT_STORE   sqlite (default, embedded) | postgres | memory
 CPIS_DATA_DIR      folder for the embedded SQLite store (default ./.cpis)
 CPIS_POSTGRES_HOST, _PORT, _DBNAME, _USER, _PASSWORD, _SCHEMA   PostgreSQL event store
+CPIS_KAFKA_BOOTSTRAP  Kafka bootstrap servers (host:port); unset means no Kafka
+CPIS_TOPIC_PREFIX     prefix for every topic name (default none)
+CPIS_VIEWS_SCHEMA     PostgreSQL schema of the projections (default cpis_views)
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ class Settings:
     event_store: str = "sqlite"
     data_dir: Path = Path(".cpis")
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    kafka_bootstrap: str = ""
+    topic_prefix: str = ""
+    views_schema: str = "cpis_views"
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -48,6 +54,12 @@ class Settings:
                 f"CPIS_EVENT_STORE must be one of {', '.join(EVENT_STORES)}, "
                 f"got {self.event_store!r}"
             )
+
+    def require_kafka(self) -> str:
+        if not self.kafka_bootstrap:
+            raise SettingsError("CPIS_KAFKA_BOOTSTRAP is not set (e.g. 127.0.0.1:9092); "
+                                "start Kafka with infra/kafka.sh start && . .infra/kafka/env")
+        return self.kafka_bootstrap
 
     @property
     def sqlite_path(self) -> Path:
@@ -102,4 +114,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         event_store=env.get("CPIS_EVENT_STORE", "sqlite"),
         data_dir=Path(env.get("CPIS_DATA_DIR", ".cpis")),
         postgres=postgres_from_env(env),
+        kafka_bootstrap=env.get("CPIS_KAFKA_BOOTSTRAP", ""),
+        topic_prefix=env.get("CPIS_TOPIC_PREFIX", ""),
+        views_schema=env.get("CPIS_VIEWS_SCHEMA", "cpis_views"),
     )
+

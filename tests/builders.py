@@ -50,3 +50,32 @@ def access(
     at = T0 + timedelta(minutes=minutes)
     return Access(access_id or f"A-{minutes}-{(author or person()).identity}", at,
                   author or person())
+
+
+def synthetic_nhs_numbers(count: int, start: int = 0) -> list[NhsNumber]:
+    """Valid NHS numbers in the 999 test range."""
+    from domain.nhs_number import check_digit
+
+    found: list[NhsNumber] = []
+    i = start
+    while len(found) < count:
+        base = f"999{i:06d}"
+        digit = check_digit(base)
+        if digit is not None:
+            found.append(NhsNumber(base + str(digit)))
+        i += 1
+    return found
+
+
+def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumber]:
+    """Plans from two LAs and some accesses for `children` synthetic NHS numbers."""
+    from domain.application import CpisApplication, QueryRequest
+
+    assert isinstance(app, CpisApplication)
+    numbers = synthetic_nhs_numbers(children)
+    for n, nhs in enumerate(numbers):
+        app.upload_plan(nhs, plan(la=LA_A if n % 2 else LA_B), UPLOAD)
+        for a in range(accesses_each):
+            app.query(QueryRequest(nhs, person(str(a)), T0 + timedelta(minutes=a), f"{nhs}-{a}",
+                                   Provenance(Channel.HL7V3, f"M-{nhs}-{a}", asid="1")))
+    return numbers

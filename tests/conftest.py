@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -8,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from domain.application import CpisApplication
-from streams.bootstrap import build_application
+from streams.bootstrap import build_application, topics_of
+from streams.kafka_admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
-from tests.services import fresh_schema, postgres_server
+from tests.services import fresh_schema, kafka_server, postgres_server
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +57,34 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
 @pytest.fixture
 def app(store_settings: Settings, clock: Clock) -> Iterator[CpisApplication]:
     application = build_application(store_settings, clock=clock)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    with kafka_server() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture
+def stream_settings(postgres: PostgresSettings, kafka: str) -> Iterator[Settings]:
+    """PostgreSQL event store and views in fresh schemas, Kafka topics with a fresh prefix."""
+    prefix = f"t{os.urandom(4).hex()}."
+    with fresh_schema(postgres, "es") as events, fresh_schema(postgres, "views") as views:
+        settings = Settings(
+            event_store="postgres", postgres=replace(postgres, schema=events),
+            kafka_bootstrap=kafka, topic_prefix=prefix, views_schema=views,
+        )
+        ensure_topics(kafka, topics_of(settings))
+        yield settings
+
+
+@pytest.fixture
+def stream_app(stream_settings: Settings, clock: Clock) -> Iterator[CpisApplication]:
+    application = build_application(stream_settings, clock=clock)
     try:
         yield application
     finally:

@@ -75,3 +75,33 @@ def fresh_schema(settings: PostgresSettings, prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+START_KAFKA = "infra/kafka.sh start && . .infra/kafka/env   (or run: infra/test.sh)"
+
+
+def check_kafka(bootstrap: str) -> None:
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
+    except KafkaException as error:
+        pytest.fail(f"Kafka is not reachable at {bootstrap} ({error}).\nStart it with: "
+                    f"{START_KAFKA}", pytrace=False)
+
+
+@contextmanager
+def kafka_server() -> Iterator[str]:
+    bootstrap = os.environ.get("CPIS_KAFKA_BOOTSTRAP", "")
+    if bootstrap or not docker_engine_reachable():
+        if not bootstrap:
+            pytest.fail("Kafka is not configured: CPIS_KAFKA_BOOTSTRAP is unset and no Docker "
+                        f"engine is reachable.\nStart it with: {START_KAFKA}", pytrace=False)
+        check_kafka(bootstrap)
+        yield bootstrap
+        return
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as container:
+        yield container.get_bootstrap_server()

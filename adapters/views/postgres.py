@@ -31,6 +31,7 @@ from domain.notifications import NotificationDue
 from domain.plans import Plan, PlanType
 from domain.projections import AccessRow, NotificationRow, PlanRow, Views
 
+Conn = psycopg.Connection[dict[str, object]]
 VIEW_TABLES = ("current_plans", "access_history", "la_notifications")
 
 DDL = """
@@ -63,10 +64,10 @@ class PostgresViewStore:
         self.conninfo = conninfo
         self.schema = schema
 
-    def connect(self) -> psycopg.Connection[dict[str, object]]:
+    def connect(self) -> Conn:
         return psycopg.connect(self.conninfo, row_factory=dict_row)
 
-    def create_generation(self, conn: psycopg.Connection[dict[str, object]], generation: int) -> None:
+    def create_generation(self, conn: Conn, generation: int) -> None:
         names = {t: sql.Identifier(self.schema, f"g{generation}_{t}")
                  for t in (*VIEW_TABLES, "offsets")}
         names["access_index"] = sql.Identifier(f"g{generation}_access_history_by_time")
@@ -93,13 +94,13 @@ class PostgresViewStore:
     def _state(self) -> sql.Identifier:
         return sql.Identifier(self.schema, "projection_state")
 
-    def _point_views(self, conn: psycopg.Connection[dict[str, object]], generation: int) -> None:
+    def _point_views(self, conn: Conn, generation: int) -> None:
         for table in VIEW_TABLES:
             conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(
                 sql.Identifier(self.schema, table),
                 sql.Identifier(self.schema, f"g{generation}_{table}")))
 
-    def active_generation(self, conn: psycopg.Connection[dict[str, object]]) -> int:
+    def active_generation(self, conn: Conn) -> int:
         """Read the active generation, holding a share lock until the transaction ends."""
         row = conn.execute(sql.SQL("SELECT active_generation FROM {} FOR SHARE").format(
             self._state())).fetchone()
@@ -134,14 +135,14 @@ class PostgresViewStore:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
                     sql.Identifier(self.schema, f"g{generation}_{table}")))
 
-    def offsets(self, conn: psycopg.Connection[dict[str, object]], generation: int
+    def offsets(self, conn: Conn, generation: int
                 ) -> dict[tuple[str, int], int]:
         rows = conn.execute(sql.SQL("SELECT topic, partition, next_offset FROM {}").format(
             sql.Identifier(self.schema, f"g{generation}_offsets"))).fetchall()
         return {(str(r["topic"]), int(str(r["partition"]))): int(str(r["next_offset"]))
                 for r in rows}
 
-    def save_offsets(self, conn: psycopg.Connection[dict[str, object]], generation: int,
+    def save_offsets(self, conn: Conn, generation: int,
                      offsets: dict[tuple[str, int], int]) -> None:
         table = sql.Identifier(self.schema, f"g{generation}_offsets")
         with conn.cursor() as cur:
@@ -161,7 +162,7 @@ class PostgresViewStore:
 class PostgresViews(Views):
     """The view port on one open transaction and one generation."""
 
-    def __init__(self, conn: psycopg.Connection[dict[str, object]], schema: str,
+    def __init__(self, conn: Conn, schema: str,
                  generation: int) -> None:
         self.conn = conn
         self.schema = schema

@@ -1,0 +1,69 @@
+"""Kafka topic layout. Every message is keyed by NHS number, so each record's events stay
+in order (one partition per key).
+
+| topic                        | carries                                                  |
+|------------------------------|----------------------------------------------------------|
+| cpis.plans.v1                | RecordOpened, PlanRegistered/Updated/Ended/Deleted        |
+| cpis.accesses.v1             | InformationAccessed                                      |
+| cpis.identity.v1             | NhsNumberSuperseded, NhsNumberMarkedInactive             |
+| cpis.la-notifications.v1     | LocalAuthorityNotificationDue, one per LA per access/inactive |
+| cpis.dead-letter.v1          | messages the projector could not apply, reason in headers |
+| cpis.relay-position.v1       | the relay's last published event-store position (transactional) |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.record import ChildProtectionRecord as Record
+
+PARTITIONS = 3
+
+
+@dataclass(frozen=True)
+class Topics:
+    prefix: str = ""
+
+    def _name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def plans(self) -> str:
+        return self._name("cpis.plans.v1")
+
+    @property
+    def accesses(self) -> str:
+        return self._name("cpis.accesses.v1")
+
+    @property
+    def identity(self) -> str:
+        return self._name("cpis.identity.v1")
+
+    @property
+    def la_notifications(self) -> str:
+        return self._name("cpis.la-notifications.v1")
+
+    @property
+    def dead_letter(self) -> str:
+        return self._name("cpis.dead-letter.v1")
+
+    @property
+    def relay_position(self) -> str:
+        return self._name("cpis.relay-position.v1")
+
+    @property
+    def record_events(self) -> tuple[str, str, str]:
+        """The topics the projector follows."""
+        return (self.plans, self.accesses, self.identity)
+
+    def all(self) -> tuple[str, ...]:
+        return (*self.record_events, self.la_notifications, self.dead_letter,
+                self.relay_position)
+
+    def for_event(self, event: Any) -> str:
+        if isinstance(event, Record.InformationAccessed):
+            return self.accesses
+        if isinstance(event, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive):
+            return self.identity
+        return self.plans

@@ -1,0 +1,71 @@
+"""Relay against a real Kafka broker and a PostgreSQL event store."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from domain.application import CpisApplication
+from domain.record import ChildProtectionRecord as Record
+from streams.bootstrap import build_relay, topics_of
+from streams.settings import Settings
+from tests.builders import CHILD, UPLOAD, populate
+from tests.kafka_reading import read_all, read_events
+
+
+def test_every_stored_event_is_published_once_on_its_topic_keyed_by_nhs_number(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=5, accesses_each=2)
+    stream_app.mark_inactive(CHILD, UPLOAD)
+    relay = build_relay(stream_settings, stream_app, batch_size=7)
+    assert relay.run(until_caught_up=True) == 5 * 4 + 2
+
+    topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
+    plans = read_events(kafka, topics.plans)
+    accesses = read_events(kafka, topics.accesses)
+    identity = read_events(kafka, topics.identity)
+    assert {type(e) for _, e, _ in plans} == {Record.Opened, Record.PlanRegistered}
+    assert len(plans) == 11  # 5 x (opened, registered) + the inactive number opened
+    assert len(accesses) == 10
+    assert all(isinstance(e, Record.InformationAccessed) for _, e, _ in accesses)
+    assert [type(e) for _, e, _ in identity] == [Record.NhsNumberMarkedInactive]
+    for key, event, _ in plans + accesses + identity:
+        assert key == event.nhs_number.value
+    positions = sorted(p for _, _, p in plans + accesses + identity)
+    assert positions == list(range(positions[0], positions[0] + 22))
+
+
+def test_events_of_one_nhs_number_arrive_in_version_order(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=3, accesses_each=5)
+    build_relay(stream_settings, stream_app, batch_size=4).run(until_caught_up=True)
+    versions: dict[str, list[int]] = defaultdict(list)
+    for key, event, _ in read_events(stream_settings.kafka_bootstrap,
+                                     topics_of(stream_settings).accesses):
+        versions[key].append(event.originator_version)
+    assert len(versions) == 3
+    for seen in versions.values():
+        assert seen == sorted(seen)
+
+
+def test_each_access_causes_one_notification_per_responsible_local_authority(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=2, accesses_each=3)
+    build_relay(stream_settings, stream_app).run(until_caught_up=True)
+    notes = read_all(stream_settings.kafka_bootstrap, topics_of(stream_settings).la_notifications)
+    assert len(notes) == 6
+    assert {dict(m.headers() or [])["cpis-event"] for m in notes} == {
+        b"uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"}
+
+
+def test_a_restarted_relay_publishes_only_what_is_new(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=2, accesses_each=1)
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 6
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 0
+    stream_app.mark_inactive(CHILD, UPLOAD)
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 2
+    assert len(read_events(stream_settings.kafka_bootstrap, topics_of(stream_settings).plans)) == 5

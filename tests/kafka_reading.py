@@ -1,0 +1,46 @@
+"""Read topics back in tests: read_committed, from the beginning, until the end."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+from streams.avro_registry import SchemaRegistry
+from streams.event_codec import decode_event
+
+
+def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
+    """Every committed message of `topic`, partition by partition, in offset order."""
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap, "group.id": f"test-{uuid.uuid4()}",
+        "isolation.level": "read_committed", "enable.auto.commit": False,
+        "enable.partition.eof": True,
+    })
+    try:
+        partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        pending, messages = set(partitions), []
+        while pending:
+            m = consumer.poll(timeout)
+            assert m is not None, f"no answer reading {topic}"
+            error = m.error()
+            if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                pending.discard(m.partition())
+                continue
+            assert error is None, str(error)
+            messages.append(m)
+        return messages
+    finally:
+        consumer.close()
+
+
+def read_events(bootstrap: str, topic: str) -> list[tuple[str, Any, int]]:
+    """(key, domain event, position) for every committed message of the topic."""
+    registry = SchemaRegistry()
+    out = []
+    for m in read_all(bootstrap, topic):
+        event, position = decode_event(*registry.decode(m.value()))
+        out.append((m.key().decode(), event, position))
+    return out
