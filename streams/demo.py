@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
+from adapters.views.memory import InMemoryViews
 from domain.application import CpisApplication, QueryRequest
 from domain.authors import PersonAuthor, PersonName
 from domain.local_authority import LocalAuthority
@@ -13,6 +14,7 @@ from domain.nhs_number import NhsNumber
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
 from domain.views import QueryAnswer
+from streams.follower import NotificationLogFollower
 
 NORTHTOWN = LocalAuthority("X26", "Northtown Borough Council", "01632960001", "01632960999")
 SOUTHVALE = LocalAuthority("X27", "Southvale County Council", "01632961001", "01632961999")
@@ -88,3 +90,19 @@ def run_demo(app: CpisApplication, out: Print = print) -> None:
     for entry in app.history(child):
         out(f"  v{entry.version:<3} {entry.recorded_at:%Y-%m-%d %H:%M:%S} {entry.event_name:<22} "
             f"{entry.summary}  [{entry.provenance}]")
+    out("")
+    print_views(app, out)
+
+
+def print_views(app: CpisApplication, out: Print) -> None:
+    """The projections, built by following the event store's notification log (no Kafka)."""
+    views = InMemoryViews()
+    applied = NotificationLogFollower(app, views).catch_up()
+    out(f"Projections rebuilt from the notification log ({applied} events):")
+    out(f"  current plans: {len(views.plans())} rows; access history: "
+        f"{len(views.accesses())} rows")
+    pending = views.notifications()
+    out(f"  local-authority notification outbox: {len(pending)} pending")
+    for row in pending[-4:]:
+        n = row.notification
+        out(f"    {n.kind.value:<19} to {n.ods_code} about NHS number {n.nhs_number.spaced()}")

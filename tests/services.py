@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from streams.settings import PostgresSettings, postgres_from_env
+from streams.settings import PostgresSettings, Settings, postgres_from_env
 
 START_POSTGRES = "infra/postgres.sh start && . .infra/postgres/env   (or run: infra/test.sh)"
 
@@ -105,3 +105,17 @@ def kafka_server() -> Iterator[str]:
 
     with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as container:
         yield container.get_bootstrap_server()
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment for a `cpis` subprocess using these settings."""
+    pg = settings.postgres
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "CPIS_EVENT_STORE": settings.event_store, "CPIS_POSTGRES_HOST": pg.host,
+        "CPIS_POSTGRES_PORT": str(pg.port), "CPIS_POSTGRES_DBNAME": pg.dbname,
+        "CPIS_POSTGRES_USER": pg.user, "CPIS_POSTGRES_PASSWORD": pg.password,
+        "CPIS_POSTGRES_SCHEMA": pg.schema, "CPIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "CPIS_TOPIC_PREFIX": settings.topic_prefix, "CPIS_VIEWS_SCHEMA": settings.views_schema,
+        "CPIS_DATA_DIR": str(settings.data_dir),
+    }

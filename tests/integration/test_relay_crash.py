@@ -3,7 +3,6 @@ event exactly once, in order per NHS number."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,27 +13,16 @@ from streams.bootstrap import topics_of
 from streams.settings import Settings
 from tests.builders import populate
 from tests.kafka_reading import read_events
+from tests.services import cli_env
 
 # events a run has published (as it logs) when its kill -9 lands, mid-way through the next batch
 KILL_AFTER = (45, 180, 270)
 
 
-def relay_env(settings: Settings) -> dict[str, str]:
-    pg = settings.postgres
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "CPIS_EVENT_STORE": "postgres", "CPIS_POSTGRES_HOST": pg.host,
-        "CPIS_POSTGRES_PORT": str(pg.port), "CPIS_POSTGRES_DBNAME": pg.dbname,
-        "CPIS_POSTGRES_USER": pg.user, "CPIS_POSTGRES_PASSWORD": pg.password,
-        "POSTGRES_SCHEMA": pg.schema, "CPIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "CPIS_TOPIC_PREFIX": settings.topic_prefix,
-    }
-
-
 def start_relay(settings: Settings, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "streams.cli", "relay", "--batch-size", "9", *extra],
-        env=relay_env(settings), stderr=subprocess.PIPE, text=True,
+        env=cli_env(settings), stderr=subprocess.PIPE, text=True,
     )
 
 

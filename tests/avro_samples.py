@@ -1,0 +1,60 @@
+"""One deterministic instance of every record event and of a notification, for codec tests
+and the golden bytes in tests/fixtures/avro/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.access import Access
+from domain.notifications import NotificationDue, NotificationKind
+from domain.plans import PlanType
+from domain.record import ChildProtectionRecord, record_id
+from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, system
+
+AT = datetime(2026, 11, 1, 12, 30, 15, 123456, tzinfo=UTC)
+RID = record_id(CHILD)
+Record: Any = ChildProtectionRecord  # events are dataclasses made by a metaclass
+
+
+def _common(version: int) -> dict[str, Any]:
+    return {"originator_id": RID, "originator_version": version, "timestamp": AT,
+            "nhs_number": CHILD}
+
+
+def sample_events() -> dict[str, Any]:
+    """Avro full name -> sample event."""
+    ns = "uk.nhs.cpis.events"
+    person_access = Access("ACCESS-1", AT, person())
+    return {
+        f"{ns}.RecordOpened": Record.Opened(originator_topic=Record.TOPIC, **_common(1)),
+        f"{ns}.PlanRegistered": Record.PlanRegistered(plan=plan(), provenance=UPLOAD,
+                                                      **_common(2)),
+        f"{ns}.PlanUpdated": Record.PlanUpdated(
+            plan=plan(PlanType.UNBORN_CHILD_PROTECTION_PLAN), provenance=UPLOAD, **_common(3)),
+        f"{ns}.PlanEnded": Record.PlanEnded(
+            ods_code="X26", plan_type=PlanType.CHILD_PROTECTION_PLAN,
+            end=datetime(2026, 2, 1, 9, 0), provenance=UPLOAD, **_common(4)),
+        f"{ns}.PlanDeleted": Record.PlanDeleted(
+            ods_code="X26", plan_type=PlanType.LOOKED_AFTER_CHILD,
+            delete=datetime(2026, 3, 1, 0, 0), provenance=UPLOAD, **_common(5)),
+        f"{ns}.InformationAccessed": Record.InformationAccessed(
+            access=person_access, notify=["X26", "X27"], provenance=UPLOAD, **_common(6)),
+        f"{ns}.NhsNumberSuperseded": Record.NhsNumberSuperseded(
+            replacement=OTHER_CHILD, notify=["X26"], provenance=UPLOAD, **_common(7)),
+        f"{ns}.NhsNumberMarkedInactive": Record.NhsNumberMarkedInactive(
+            notify=[], provenance=UPLOAD, **_common(8)),
+    }
+
+
+def system_access_event() -> Any:
+    return Record.InformationAccessed(access=Access("ACCESS-2", AT, system()), notify=["X26"],
+                                      provenance=UPLOAD, **_common(9))
+
+
+def sample_notification() -> NotificationDue:
+    return NotificationDue(
+        notification_id=f"{RID}:6:X26", kind=NotificationKind.ACCESS, ods_code="X26",
+        nhs_number=CHILD, record_id=UUID(str(RID)), version=6, occurred_at=AT,
+        access=Access("ACCESS-1", AT, person()))

@@ -1,0 +1,131 @@
+"""Projector and replay against a real Kafka broker and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+from confluent_kafka import Producer
+from psycopg import sql
+
+from domain.application import CpisApplication
+from domain.plans import PlanType
+from streams.avro_registry import SchemaRegistry
+from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
+from streams.replay import replay
+from streams.settings import Settings
+from tests.builders import CHILD, LA_B, UPLOAD, plan, populate
+from tests.kafka_reading import read_all
+
+
+def relay_and_project(settings: Settings, app: CpisApplication) -> None:
+    build_relay(settings, app).run(until_caught_up=True)
+    build_projector(settings, batch_size=50).run(idle_timeout=3.0)
+
+
+def test_projector_builds_the_three_views(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    numbers = populate(stream_app, children=4, accesses_each=3)
+    stream_app.upload_plan(numbers[0], plan(PlanType.LOOKED_AFTER_CHILD, la=LA_B), UPLOAD)
+    stream_app.end_plan(numbers[1], "X26", PlanType.CHILD_PROTECTION_PLAN,
+                        datetime(2026, 3, 1, 9, 0), UPLOAD)
+    relay_and_project(stream_settings, stream_app)
+    with build_view_store(stream_settings).views() as views:
+        plans = views.plans()
+        assert len(plans) == 5
+        ended = [r for r in plans if r.nhs_number == numbers[1].value]
+        assert ended[0].plan.dates.end == datetime(2026, 3, 1, 9, 0)
+        assert len(views.accesses()) == 12
+        notifications = views.notifications()
+    # numbers[0] had 3 accesses before its second LA registered: one LA notified each time
+    assert len(notifications) == 12
+    assert {n.status for n in notifications} == {"pending"}
+
+
+def test_access_history_view_keeps_the_25_newest(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=1, accesses_each=30)
+    relay_and_project(stream_settings, stream_app)
+    with build_view_store(stream_settings).views() as views:
+        kept = views.accesses()
+    assert len(kept) == 25
+    assert kept[0].access.access_id.endswith("-29")
+    assert kept[-1].access.access_id.endswith("-5")
+
+
+def test_offsets_are_stored_with_the_views_so_a_restart_applies_nothing_twice(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=3, accesses_each=2)
+    relay_and_project(stream_settings, stream_app)
+    assert build_projector(stream_settings).run(idle_timeout=3.0) == 0
+    store = build_view_store(stream_settings)
+    with store.connect() as conn:
+        offsets = store.offsets(conn, store.active_generation(conn))
+    assert sum(offsets.values()) >= 12
+    with store.views() as views:
+        assert len(views.notifications()) == 6
+
+
+def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    topics = topics_of(stream_settings)
+    producer = Producer({"bootstrap.servers": stream_settings.kafka_bootstrap})
+    producer.produce(topics.accesses, key=CHILD.value.encode(), value=b"\xc3\x01not-avro!!")
+    producer.produce(topics.accesses, key=CHILD.value.encode(), value=b"plain text")
+    producer.flush(10)
+    populate(stream_app, children=2, accesses_each=1)
+    relay_and_project(stream_settings, stream_app)
+
+    dead = read_all(stream_settings.kafka_bootstrap, topics.dead_letter)
+    reasons = sorted(dict(m.headers() or [])["cpis-dlq-reason"].decode() for m in dead)
+    assert reasons == [
+        "AvroError: not Avro single-object encoding (no C3 01 marker)",
+        "AvroError: unknown Avro schema fingerprint 6f7276612d746f6e",  # "not-avro"
+    ]
+    assert {dict(m.headers() or [])["cpis-dlq-topic"].decode() for m in dead} == {
+        topics.accesses}
+    with build_view_store(stream_settings).views() as views:
+        assert len(views.accesses()) == 2
+
+
+def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    numbers = populate(stream_app, children=6, accesses_each=4)
+    stream_app.end_plan(numbers[1], "X26", PlanType.CHILD_PROTECTION_PLAN,
+                        datetime(2026, 3, 1, 9, 0), UPLOAD)
+    stream_app.mark_inactive(numbers[3], UPLOAD)
+    relay_and_project(stream_settings, stream_app)
+    store = build_view_store(stream_settings)
+    with store.views() as live:
+        before = (live.plans(), live.accesses(), live.notifications(), live.generation)
+
+    report = replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+                    topics_of(stream_settings), batch_size=16)
+    assert report.messages == 6 * (2 + 4) + 2  # opened, registered, 4 accesses; end; inactive
+    assert report.previous_generation == before[3]
+    with store.views() as rebuilt:
+        assert rebuilt.generation == report.generation != before[3]
+        assert (rebuilt.plans(), rebuilt.accesses(), rebuilt.notifications()) == before[:3]
+    with psycopg.connect(stream_settings.postgres.conninfo()) as conn:
+        count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+            sql.Identifier(stream_settings.views_schema, "current_plans"))).fetchone()
+    assert count == (6,)
+
+
+def test_the_live_projector_carries_on_in_the_replayed_generation(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=2, accesses_each=1)
+    relay_and_project(stream_settings, stream_app)
+    store = build_view_store(stream_settings)
+    replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap, topics_of(stream_settings))
+    populate(stream_app, children=3, accesses_each=2)  # one more child, more accesses
+    relay_and_project(stream_settings, stream_app)
+    with store.views() as views:
+        assert len(views.plans()) == 3
+        assert len(views.accesses()) == 3 * 2

@@ -1,0 +1,132 @@
+"""Every record event has an Avro schema and a codec; old bytes still decode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.record import ChildProtectionRecord as Record
+from streams.avro_registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
+from streams.event_codec import (
+    CODECS,
+    NOTIFICATION_SCHEMA,
+    UnknownEventError,
+    decode_event,
+    decode_notification,
+    encode_event,
+    encode_notification,
+)
+from tests.avro_samples import sample_events, sample_notification, system_access_event
+
+GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "avro"
+REGISTRY = SchemaRegistry()
+
+
+def record_event_classes() -> set[type[Any]]:
+    return {
+        value for value in vars(Record).values()
+        if isinstance(value, type) and issubclass(value, Record.Event)
+        and value not in (Record.Event, Record.Created)
+    }
+
+
+def test_every_record_event_has_a_codec_and_a_schema() -> None:
+    assert set(CODECS) == record_event_classes()
+    for codec in CODECS.values():
+        assert codec.full_name in REGISTRY.current
+
+
+def test_every_schema_file_is_named_by_its_full_name_and_documents_every_field() -> None:
+    def undocumented(schema: Any, where: str) -> list[str]:
+        missing = []
+        if isinstance(schema, dict):
+            if schema.get("type") == "record":
+                for field in schema["fields"]:
+                    if not field.get("doc"):
+                        missing.append(f"{where}.{field['name']}")
+                    missing += undocumented(field["type"], f"{where}.{field['name']}")
+        elif isinstance(schema, list):
+            for branch in schema:
+                missing += undocumented(branch, where)
+        return missing
+
+    for path in DEFAULT_AVRO_DIR.glob("*.avsc"):
+        raw = json.loads(path.read_text())
+        assert path.stem == f"{raw['namespace']}.{raw['name']}"
+        assert raw.get("doc")
+        assert undocumented(raw, raw["name"]) == []
+
+
+@pytest.mark.parametrize("name", sorted(sample_events()))
+def test_each_event_round_trips_through_avro(name: str) -> None:
+    event = sample_events()[name]
+    written_name, record = encode_event(event, 42)
+    assert written_name == name
+    decoded, position = decode_event(*REGISTRY.decode(REGISTRY.encode(written_name, record)))
+    assert decoded == event
+    assert position == 42
+
+
+def test_system_author_round_trips() -> None:
+    event = system_access_event()
+    decoded, _ = decode_event(*REGISTRY.decode(REGISTRY.encode(*encode_event(event, 1))))
+    assert decoded == event
+
+
+def test_notification_round_trips() -> None:
+    name, record = encode_notification(sample_notification(), 7)
+    assert name == NOTIFICATION_SCHEMA
+    _, decoded = REGISTRY.decode(REGISTRY.encode(name, record))
+    assert decode_notification(decoded) == sample_notification()
+
+
+def test_messages_use_single_object_encoding_with_the_schema_fingerprint() -> None:
+    name, record = encode_event(sample_events()["uk.nhs.cpis.events.RecordOpened"], 1)
+    data = REGISTRY.encode(name, record)
+    assert data[:2] == b"\xc3\x01"
+    assert REGISTRY.by_fingerprint[data[2:10]].full_name == name
+
+
+@pytest.mark.parametrize("golden", sorted(GOLDEN.glob("*.bin")), ids=lambda p: p.name)
+def test_golden_bytes_of_every_schema_version_decode_with_the_current_schema(
+    golden: Path
+) -> None:
+    name, record = REGISTRY.decode(golden.read_bytes())
+    assert golden.name.startswith(f"{name}.v")
+    if name == NOTIFICATION_SCHEMA:
+        assert decode_notification(record) == sample_notification()
+    else:
+        event, _ = decode_event(name, record)
+        assert event == sample_events()[name]
+
+
+def test_there_is_golden_data_for_every_current_schema() -> None:
+    covered = {p.name.split(".v")[0] for p in GOLDEN.glob("*.bin")}
+    assert covered == set(REGISTRY.current)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "not Avro single-object encoding"),
+        (b"{\"json\": true}", "not Avro single-object encoding"),
+        (b"\xc3\x01" + bytes(8) + b"\x00", "unknown Avro schema fingerprint 0000000000000000"),
+    ],
+)
+def test_bad_bytes_raise_a_clear_avro_error(data: bytes, message: str) -> None:
+    with pytest.raises(AvroError, match=message):
+        REGISTRY.decode(data)
+
+
+def test_truncated_body_raises_avro_error() -> None:
+    data = REGISTRY.encode(*encode_event(sample_events()["uk.nhs.cpis.events.PlanRegistered"], 1))
+    with pytest.raises(AvroError, match=r"cannot read uk\.nhs\.cpis\.events\.PlanRegistered"):
+        REGISTRY.decode(data[:30])
+
+
+def test_unknown_event_type_has_no_codec() -> None:
+    with pytest.raises(UnknownEventError, match="no Avro codec for str"):
+        encode_event("not an event", 1)
