@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidPlanError
 from domain.local_authority import LocalAuthority
+
+UK = ZoneInfo("Europe/London")
+
+
+def local_plan_time(moment: datetime) -> datetime:
+    """Plan dates are UK wall-clock times without a zone; an aware moment is converted."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UK).replace(tzinfo=None)
 
 
 class PlanType(Enum):
@@ -69,6 +79,10 @@ class PlanDates:
     delete: datetime | None = None
 
     def __post_init__(self) -> None:
+        for name in ("start", "end", "delete"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is not None:
+                object.__setattr__(self, name, local_plan_time(moment))
         if self.end is not None and self.end < self.start:
             raise InvalidPlanError(
                 f"plan end date {self.end:%Y-%m-%d %H:%M} is before its start date "
@@ -83,10 +97,10 @@ class PlanDates:
             )
 
     def ended_at(self, end: datetime) -> PlanDates:
-        return replace(self, end=end)
+        return replace(self, end=local_plan_time(end))
 
     def deleted_at(self, delete: datetime) -> PlanDates:
-        return replace(self, delete=delete)
+        return replace(self, delete=local_plan_time(delete))
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,7 @@ class Plan:
         return PlanKey(self.local_authority.ods_code, self.plan_type)
 
     def is_deleted(self, now: datetime) -> bool:
-        return self.dates.delete is not None and self.dates.delete <= now
+        return self.dates.delete is not None and self.dates.delete <= local_plan_time(now)
 
 
 @dataclass(frozen=True)

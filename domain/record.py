@@ -16,7 +16,7 @@ from domain.errors import (
     PlanNotFoundError,
 )
 from domain.nhs_number import NhsNumber
-from domain.plans import Plan, PlanKey, PlanType
+from domain.plans import Plan, PlanKey, PlanType, local_plan_time
 from domain.provenance import Provenance
 
 RECORD_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.4.1")  # NHS number OID
@@ -147,6 +147,7 @@ class ChildProtectionRecord(Aggregate):
         self, key: PlanKey, end: datetime, provenance: Provenance, now: datetime
     ) -> None:
         plan = self.check_holds(key, now)
+        end = local_plan_time(end)
         if end < plan.dates.start:
             raise InvalidPlanError(
                 f"plan {key} for NHS number {self.nhs_number} cannot end on "
@@ -169,6 +170,7 @@ class ChildProtectionRecord(Aggregate):
         self, key: PlanKey, delete: datetime, provenance: Provenance, now: datetime
     ) -> None:
         self.check_holds(key, now)
+        delete = local_plan_time(delete)
         self._plan_deleted(nhs_number=self.nhs_number, ods_code=key.ods_code,
                            plan_type=key.plan_type, delete=delete, provenance=provenance)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from adapters.hl7v3.query_service import Hl7QueryService
 from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
 from streams.avro_registry import SchemaRegistry
@@ -28,6 +29,10 @@ def topics_of(settings: Settings) -> Topics:
 
 def build_view_store(settings: Settings) -> PostgresViewStore:
     return PostgresViewStore(settings.postgres.conninfo(), settings.views_schema)
+
+
+def build_query_service(settings: Settings, app: CpisApplication) -> Hl7QueryService:
+    return Hl7QueryService(app, settings.asid, utc_now)
 
 
 def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500) -> Relay:

@@ -13,11 +13,13 @@ from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import (
     build_application,
     build_projector,
+    build_query_service,
     build_relay,
     build_view_store,
     topics_of,
 )
 from streams.demo import run_demo
+from streams.http_server import build_http_app
 from streams.kafka_admin import ensure_topics
 from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
@@ -97,6 +99,24 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    StopFlag()  # uvicorn re-raises SIGTERM after its graceful shutdown: let it land here
+    app = build_application(settings)
+    try:
+        http_app = build_http_app(build_query_service(settings, app))
+        log.info("serving the CP-IS NHS query on http://%s:%d/cpisquery (%s event store)",
+                 args.host or settings.http_host, args.port or settings.http_port,
+                 settings.event_store)
+        uvicorn.run(http_app, host=args.host or settings.http_host,
+                    port=args.port or settings.http_port, log_level="warning",
+                    access_log=False)
+    finally:
+        app.close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="cpis", description="CP-IS: child protection information sharing core"
@@ -118,6 +138,10 @@ def parser() -> argparse.ArgumentParser:
                          help="exit after this long with nothing to consume")
     project.add_argument("--batch-size", type=int, default=500)
     project.set_defaults(handler=_project)
+    serve = commands.add_parser("serve", help="answer HL7 V3 CP-IS NHS queries over HTTP")
+    serve.add_argument("--host", default=None, help="listen address (CPIS_HTTP_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="listen port (CPIS_HTTP_PORT)")
+    serve.set_defaults(handler=_serve)
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
     rep.add_argument("--batch-size", type=int, default=2000)
     rep.add_argument("--progress-every", type=int, default=100_000)

@@ -6,6 +6,8 @@ CPIS_POSTGRES_HOST, _PORT, _DBNAME, _USER, _PASSWORD, _SCHEMA   PostgreSQL event
 CPIS_KAFKA_BOOTSTRAP  Kafka bootstrap servers (host:port); unset means no Kafka
 CPIS_TOPIC_PREFIX     prefix for every topic name (default none)
 CPIS_VIEWS_SCHEMA     PostgreSQL schema of the projections (default cpis_views)
+CPIS_HTTP_HOST, CPIS_HTTP_PORT   where `cpis serve` listens (default 127.0.0.1:8080)
+CPIS_ASID             CP-IS's own ASID in HL7 replies (default 990000000001)
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Settings:
     kafka_bootstrap: str = ""
     topic_prefix: str = ""
     views_schema: str = "cpis_views"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    asid: str = "990000000001"
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -117,5 +122,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kafka_bootstrap=env.get("CPIS_KAFKA_BOOTSTRAP", ""),
         topic_prefix=env.get("CPIS_TOPIC_PREFIX", ""),
         views_schema=env.get("CPIS_VIEWS_SCHEMA", "cpis_views"),
+        http_host=env.get("CPIS_HTTP_HOST", "127.0.0.1"),
+        http_port=_int(env, "CPIS_HTTP_PORT", 8080),
+        asid=env.get("CPIS_ASID", "990000000001"),
     )
 

@@ -89,3 +89,14 @@ def stream_app(stream_settings: Settings, clock: Clock) -> Iterator[CpisApplicat
         yield application
     finally:
         application.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by folder: integration/ talks to real services, e2e/ runs the whole flow."""
+    for item in items:
+        parts = item.path.parts
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        if "e2e" in parts:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.integration)

@@ -78,3 +78,22 @@ def test_local_authority_needs_ods_name_and_phones(kwargs: dict[str, str], messa
               "emergency_duty_phone": "01632960999"} | kwargs
     with pytest.raises(InvalidLocalAuthorityError, match=message):
         LocalAuthority(**fields)
+
+
+def test_plan_dates_are_uk_wall_clock_times() -> None:
+    from datetime import UTC
+
+    summer = PlanDates(datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
+    assert summer.start == datetime(2026, 7, 1, 9, 0)  # BST
+    winter = PlanDates(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    assert winter.start == datetime(2026, 12, 1, 9, 0)
+
+
+def test_a_plan_is_deleted_from_its_uk_local_delete_time() -> None:
+    from datetime import UTC
+
+    deleted = plan()
+    deleted = Plan(deleted.plan_type, deleted.local_authority,
+                   deleted.dates.deleted_at(datetime(2026, 7, 1, 9, 0)), deleted.subject)
+    assert not deleted.is_deleted(datetime(2026, 7, 1, 7, 59, tzinfo=UTC))
+    assert deleted.is_deleted(datetime(2026, 7, 1, 8, 0, tzinfo=UTC))

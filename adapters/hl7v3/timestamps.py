@@ -1,0 +1,37 @@
+"""HL7 TS values: YYYYMMDD[HHMM[SS[.fff]]][+|-ZZZZ], and the 12-digit plan date form."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+_TS = re.compile(r"^(\d{8})(\d{4})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
+
+
+def parse_ts(value: str) -> datetime:
+    """An HL7 TS as an aware datetime (UTC when the value carries no zone)."""
+    match = _TS.match(value.strip())
+    if match is None:
+        raise ValueError(f"not an HL7 timestamp: {value!r}")
+    day, hhmm, ss, zone = match.groups()
+    text = day + (hhmm or "0000") + (ss or "00")
+    moment = datetime.strptime(text, "%Y%m%d%H%M%S")
+    tz = UTC
+    if zone:
+        minutes = int(zone[1:3]) * 60 + int(zone[3:])
+        tz = timezone(timedelta(minutes=minutes if zone[0] == "+" else -minutes))
+    return moment.replace(tzinfo=tz)
+
+
+def format_ts(moment: datetime) -> str:
+    """YYYYMMDDHHMMSS+ZZZZ."""
+    return moment.strftime("%Y%m%d%H%M%S%z")
+
+
+def format_plan_date(moment: datetime) -> str:
+    """The 12-digit YYYYMMDDHHMM plan date (TS.NHS.DateType1)."""
+    return moment.strftime("%Y%m%d%H%M")
+
+
+def format_date(day: date) -> str:
+    return day.strftime("%Y%m%d")

@@ -1,0 +1,65 @@
+"""End to end: an HL7 V3 query over HTTP (`cpis serve`) against PostgreSQL and Kafka; the LA
+outbox then holds the access notification (via `cpis relay` and `cpis project`)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpx
+
+from domain.application import CpisApplication
+from streams.bootstrap import build_view_store
+from streams.settings import Settings
+from tests.builders import CHILD, UPLOAD, plan
+from tests.e2e.test_command_to_views import eventually, running
+from tests.hl7 import fixture, hl7_of, soap, xp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_serving(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).text == "ok":
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "cpis serve did not start"
+        time.sleep(0.3)
+
+
+def test_query_over_http_answers_and_notifies_the_local_authority(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    stream_app.upload_plan(CHILD, plan(), UPLOAD)
+    store = build_view_store(stream_settings)
+    store.setup()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(stream_settings, "serve", "--port", str(port)), \
+            running(stream_settings, "relay"), running(stream_settings, "project"):
+        wait_until_serving(url)
+        response = httpx.post(f"{url}/cpisquery", content=soap(fixture("query_person.xml")),
+                              headers={"Content-Type": "text/xml"}, timeout=30)
+        assert response.status_code == 200
+        message = hl7_of(response.content)
+        assert xp(message, "//hl7:organisation/hl7:id/@extension") == ["X26"]
+        assert xp(message, "//hl7:pertinentCP-ISNHSQuery/hl7:id/@root") == [
+            "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"]
+
+        def notified() -> bool:
+            with store.views() as views:
+                return any(r.notification.access is not None for r in views.notifications())
+        eventually(notified)
+
+    with store.views() as views:
+        [row] = views.notifications()
+    assert (row.notification.ods_code, row.status) == ("X26", "pending")
+    assert row.notification.access is not None
+    assert row.notification.access.access_id == "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"

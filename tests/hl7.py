@@ -1,0 +1,102 @@
+"""HL7 V3 test helpers: our own fixtures, SOAP wrapping, edits and reading replies."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from lxml import etree
+
+from adapters.hl7v3.query_service import Hl7QueryService
+from domain.application import CpisApplication
+from domain.plans import Plan, PlanDates, PlanType, Subject
+from tests.builders import CHILD, LA_A, LA_B, MOTHER, T0, UPLOAD
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hl7v3"
+NS = {"hl7": "urn:hl7-org:v3", "soap": "http://schemas.xmlsoap.org/soap/envelope/",
+      "npfitlc": "NPFIT:HL7:Localisation"}
+SOAP_OPEN = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+             b"<soap:Header/><soap:Body>")
+SOAP_CLOSE = b"</soap:Body></soap:Envelope>"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def soap(message: bytes) -> bytes:
+    body = message.split(b"?>", 1)[1] if message.startswith(b"<?xml") else message
+    return SOAP_OPEN + body + SOAP_CLOSE
+
+
+def edited(name: str, edit: Callable[[etree._Element], None]) -> bytes:
+    """The fixture with `edit` applied to its root, wrapped in SOAP."""
+    root = etree.fromstring(fixture(name))
+    edit(root)
+    return soap(etree.tostring(root))
+
+
+def elements(root: etree._Element, path: str) -> list[etree._Element]:
+    found = root.xpath(path, namespaces=NS)
+    assert isinstance(found, list)
+    return [el for el in found if isinstance(el, etree._Element)]
+
+
+def remove(path: str) -> Callable[[etree._Element], None]:
+    def edit(root: etree._Element) -> None:
+        matched = elements(root, path)
+        assert matched, f"the fixture has no {path}"
+        for el in matched:
+            parent = el.getparent()
+            assert parent is not None
+            parent.remove(el)
+    return edit
+
+
+def set_attr(path: str, name: str, value: str) -> Callable[[etree._Element], None]:
+    def edit(root: etree._Element) -> None:
+        matched = elements(root, path)
+        assert matched, f"the fixture has no {path}"
+        for el in matched:
+            el.set(name, value)
+    return edit
+
+
+def hl7_of(reply_body: bytes) -> etree._Element:
+    """The HL7 message inside a SOAP reply."""
+    envelope = etree.fromstring(reply_body)
+    body = envelope.find("soap:Body", NS)
+    assert body is not None
+    return body[0]
+
+
+def xp(el: etree._Element, path: str) -> list[str]:
+    found = el.xpath(path, namespaces=NS)
+    assert isinstance(found, list)
+    return [str(x) for x in found]
+
+
+def counter_ids() -> Callable[[], str]:
+    numbers = itertools.count(1)
+    return lambda: f"00000000-0000-4000-8000-{next(numbers):012d}"
+
+
+def seeded_app(now: datetime = T0) -> CpisApplication:
+    """CHILD: CPP by X26 (with the LA's local id) and ended LAC by X27; MOTHER: UCP by X27."""
+    app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: now)
+    amy = Subject("Amy", "Example", date(2016, 3, 1), "LA-CHILD-001")
+    app.upload_plan(CHILD, Plan(PlanType.CHILD_PROTECTION_PLAN, LA_A,
+                                PlanDates(datetime(2025, 1, 6, 9, 0)), amy), UPLOAD)
+    app.upload_plan(CHILD, Plan(PlanType.LOOKED_AFTER_CHILD, LA_B,
+                                PlanDates(datetime(2024, 2, 1, 9, 0), datetime(2025, 2, 1, 9, 0),
+                                          datetime(2027, 2, 1, 0, 0)), amy), UPLOAD)
+    app.upload_plan(MOTHER, Plan(PlanType.UNBORN_CHILD_PROTECTION_PLAN, LA_B,
+                                 PlanDates(datetime(2026, 8, 1, 9, 0), datetime(2027, 2, 1, 9, 0)),
+                                 Subject("Carla", "Mother", date(1998, 7, 14))), UPLOAD)
+    return app
+
+
+def service(app: CpisApplication, now: datetime = T0) -> Hl7QueryService:
+    return Hl7QueryService(app, "990000000001", lambda: now, ids=counter_ids())
