@@ -21,10 +21,14 @@ from domain.authors import Author
 from domain.errors import NoRecordFoundError
 from domain.history import history_entry
 from domain.nhs_number import NhsNumber
+from domain.pds import PdsPort, PdsUnavailableError
 from domain.plans import Plan, PlanKey, PlanType
-from domain.provenance import Provenance
+from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord, record_id
 from domain.transcodings import register_domain_transcodings
+from domain.upload_ledger import UploadLedger, ledger_id
+from domain.upload_use_case import UploadApplier
+from domain.uploads import FileCode, LaUpload, UploadOutcome, file_code_for
 from domain.views import HistoryEntry, PlanView, QueryAnswer
 
 APPLICATION_NAME = "CPIS"
@@ -136,6 +140,63 @@ class CpisApplication(Application[UUID]):
 
         return self._change(request.nhs_number, answer)
 
+    # -- local-authority uploads --------------------------------------------------------
+
+    def process_upload(self, upload: LaUpload, mesh_message_id: str, pds: PdsPort
+                       ) -> UploadOutcome:
+        """Check and apply an upload file once; the same MESH message again changes nothing.
+
+        The ledger entry and every record's plan events are saved in one transaction.
+        """
+
+        def attempt() -> UploadOutcome:
+            ledger = self.upload_ledger(upload.local_authority.ods_code)
+            done = ledger.outcome_of(mesh_message_id)
+            if done is not None:
+                return done
+            records: dict[NhsNumber, ChildProtectionRecord] = {}
+            outcome = ledger.check_file(upload) or self._apply_records(
+                upload, mesh_message_id, pds, records)
+            ledger.record_upload(mesh_message_id, outcome)
+            self.save(ledger, *records.values())
+            return outcome
+
+        return self._retrying(attempt)
+
+    def _apply_records(self, upload: LaUpload, mesh_message_id: str, pds: PdsPort,
+                       records: dict[NhsNumber, ChildProtectionRecord]) -> UploadOutcome:
+        def load(nhs_number: NhsNumber) -> ChildProtectionRecord:
+            if nhs_number not in records:
+                records[nhs_number] = (self.find_record(nhs_number)
+                                       or ChildProtectionRecord(nhs_number=nhs_number))
+            return records[nhs_number]
+
+        provenance = Provenance(Channel.MESH, mesh_message_id, file_sequence=upload.sequence)
+        applier = UploadApplier(upload, pds, provenance, load, self.clock())
+        try:
+            results = tuple(applier.apply(record) for record in upload.records)
+        except PdsUnavailableError as error:
+            records.clear()
+            return UploadOutcome(upload.sequence, FileCode.CPF05, (), str(error))
+        return UploadOutcome(upload.sequence, file_code_for(results), results)
+
+    def record_file_response(self, ods_code: str, mesh_message_id: str,
+                             response_message_id: str) -> None:
+        def attempt() -> None:
+            ledger = self.upload_ledger(ods_code)
+            ledger.record_response(mesh_message_id, response_message_id)
+            self.save(ledger)
+
+        self._retrying(attempt)
+
+    def upload_ledger(self, ods_code: str) -> UploadLedger:
+        try:
+            ledger: object = self.repository.get(ledger_id(ods_code))
+        except AggregateNotFoundError:
+            return UploadLedger(ods_code=ods_code)
+        assert isinstance(ledger, UploadLedger)
+        return ledger
+
     # -- reads ------------------------------------------------------------------------
 
     def find_record(
@@ -167,19 +228,27 @@ class CpisApplication(Application[UUID]):
         create: bool = False,
     ) -> T:
         """get -> command -> save, retried when another writer saved first."""
-        for attempt in range(1, SAVE_ATTEMPTS + 1):
+
+        def attempt() -> T:
             record = self.find_record(nhs_number)
             if record is None:
                 if not create:
                     raise NoRecordFoundError(f"No Records Found for NHS number {nhs_number}")
                 record = ChildProtectionRecord(nhs_number=nhs_number)
             result = command(record)
-            try:
-                self.save(record)
-            except RecordConflictError:
-                if attempt == SAVE_ATTEMPTS:
-                    raise
-                continue
+            self.save(record)
             return result
+
+        return self._retrying(attempt)
+
+    @staticmethod
+    def _retrying(attempt: Callable[[], T]) -> T:
+        """Run `attempt` again (on fresh state) when another writer saved first."""
+        for number in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                return attempt()
+            except RecordConflictError:
+                if number == SAVE_ATTEMPTS:
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 

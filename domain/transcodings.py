@@ -18,6 +18,7 @@ from domain.local_authority import LocalAuthority
 from domain.nhs_number import NhsNumber
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
+from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 
 
 class DataclassAsDict(Transcoding):
@@ -45,6 +46,21 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> Any:
         return self.type(data)
+
+
+class EnumAsName(Transcoding):
+    """By member name, so a member's description can change without touching stored events."""
+
+    def __init__(self, cls: type[Enum], name: str) -> None:
+        self.type = cls
+        self.enum_cls = cls
+        self.name = name
+
+    def encode(self, obj: Any) -> Any:
+        return obj.name
+
+    def decode(self, data: Any) -> Any:
+        return self.enum_cls[data]
 
 
 class NhsNumberAsStr(Transcoding):
@@ -79,8 +95,11 @@ DATACLASS_NAMES: dict[type[Any], str] = {
     SystemAuthor: "system_author",
     Access: "access",
     Provenance: "provenance",
+    RecordOutcome: "record_outcome",
+    UploadOutcome: "upload_outcome",
 }
 ENUM_NAMES: dict[type[Enum], str] = {PlanType: "plan_type", Channel: "channel"}
+ENUMS_BY_NAME: dict[type[Enum], str] = {RecordCode: "record_code", FileCode: "file_code"}
 
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
@@ -90,3 +109,5 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
         transcoder.register(DataclassAsDict(cls, name))
     for enum_cls, name in ENUM_NAMES.items():
         transcoder.register(EnumAsValue(enum_cls, name))
+    for enum_cls, name in ENUMS_BY_NAME.items():
+        transcoder.register(EnumAsName(enum_cls, name))

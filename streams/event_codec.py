@@ -19,6 +19,8 @@ from domain.notifications import NotificationDue, NotificationKind
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord as Record
+from domain.upload_ledger import UploadLedger
+from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 
 NS = "uk.nhs.cpis.events"
 AvroRecord = dict[str, Any]
@@ -130,7 +132,35 @@ CODECS: dict[type[Any], Codec] = {
         f"{NS}.NhsNumberMarkedInactive", lambda e: {"notify": list(e.notify)},
         lambda r: {"notify": list(r["notify"])}),
 }
+
+
+def outcome_out(o: UploadOutcome) -> AvroRecord:
+    return {"sequence": o.sequence, "file_code": o.file_code.name, "detail": o.detail,
+            "records": [{"index": r.index, "code": r.code.name, "location": r.location,
+                         "detail": r.detail} for r in o.records]}
+
+
+def outcome_in(r: AvroRecord) -> UploadOutcome:
+    return UploadOutcome(r["sequence"], FileCode[r["file_code"]], tuple(
+        RecordOutcome(x["index"], RecordCode[x["code"]], x["location"], x["detail"])
+        for x in r["records"]), r["detail"])
+
+
+CODECS.update({
+    UploadLedger.Opened: Codec(f"{NS}.UploadLedgerOpened", _no_fields, lambda r: {}),
+    UploadLedger.UploadProcessed: Codec(
+        f"{NS}.UploadProcessed",
+        lambda e: {"mesh_message_id": e.mesh_message_id, **outcome_out(e.outcome)},
+        lambda r: {"mesh_message_id": r["mesh_message_id"], "outcome": outcome_in(r)}),
+    UploadLedger.FileResponseSent: Codec(
+        f"{NS}.FileResponseSent",
+        lambda e: {"mesh_message_id": e.mesh_message_id,
+                   "response_message_id": e.response_message_id},
+        lambda r: {"mesh_message_id": r["mesh_message_id"],
+                   "response_message_id": r["response_message_id"]}),
+})
 BY_NAME = {codec.full_name: (cls, codec) for cls, codec in CODECS.items()}
+OPERATOR = Provenance(Channel.OPERATOR)
 
 
 class UnknownEventError(ValueError):
@@ -141,22 +171,30 @@ def as_uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
 
 
-def nhs_number_of(event: Any) -> NhsNumber:
+def is_ledger_event(event: Any) -> bool:
+    return isinstance(event, UploadLedger.Event)
+
+
+def message_key(event: Any) -> str:
+    """The Kafka key: the NHS number of a record event, the ODS code of a ledger event."""
+    if is_ledger_event(event):
+        return str(event.ods_code)
     value = event.nhs_number
     assert isinstance(value, NhsNumber)
-    return value
+    return value.value
 
 
 def encode_event(event: Any, position: int) -> tuple[str, AvroRecord]:
     codec = CODECS.get(type(event))
     if codec is None:
         raise UnknownEventError(f"no Avro codec for {type(event).__name__}")
-    record: AvroRecord = {
-        "record_id": str(event.originator_id), "version": event.originator_version,
-        "position": position, "nhs_number": nhs_number_of(event).value,
-        "recorded_at": event.timestamp, "provenance": provenance_out(event.provenance)
-        if hasattr(event, "provenance") else provenance_out(Provenance(Channel.OPERATOR)),
-    }
+    record: AvroRecord = {"version": event.originator_version, "position": position,
+                          "recorded_at": event.timestamp}
+    if is_ledger_event(event):
+        record.update(ledger_id=str(event.originator_id), ods_code=event.ods_code)
+    else:
+        record.update(record_id=str(event.originator_id), nhs_number=event.nhs_number.value,
+                      provenance=provenance_out(getattr(event, "provenance", OPERATOR)))
     record.update(codec.fields_out(event))
     return codec.full_name, record
 
@@ -167,16 +205,19 @@ def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
     if found is None:
         raise UnknownEventError(f"no record event is written as {full_name}")
     cls, codec = found
-    fields: dict[str, Any] = {
-        "originator_id": as_uuid(record["record_id"]),
-        "originator_version": record["version"],
-        "timestamp": record["recorded_at"],
-        "nhs_number": NhsNumber(record["nhs_number"]),
-    }
-    if cls is Record.Opened:
-        fields["originator_topic"] = Record.TOPIC
+    fields: dict[str, Any] = {"originator_version": record["version"],
+                              "timestamp": record["recorded_at"]}
+    if issubclass(cls, UploadLedger.Event):
+        fields.update(originator_id=as_uuid(record["ledger_id"]), ods_code=record["ods_code"])
+        if cls is UploadLedger.Opened:
+            fields["originator_topic"] = UploadLedger.TOPIC
     else:
-        fields["provenance"] = provenance_in(record["provenance"])
+        fields.update(originator_id=as_uuid(record["record_id"]),
+                      nhs_number=NhsNumber(record["nhs_number"]))
+        if cls is Record.Opened:
+            fields["originator_topic"] = Record.TOPIC
+        else:
+            fields["provenance"] = provenance_in(record["provenance"])
     fields.update(codec.fields_in(record))
     return cls(**fields), record["position"]
 

@@ -21,7 +21,7 @@ from eventsourcing.persistence import Notification
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
 from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event, encode_notification, nhs_number_of
+from streams.event_codec import encode_event, encode_notification, message_key
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Relay:
         log.info("relay published %d events up to position %d", self.published, last)
 
     def _produce_event(self, producer: Producer, event: Any, position: int) -> None:
-        key = nhs_number_of(event).value.encode()
+        key = message_key(event).encode()
         name, record = encode_event(event, position)
         headers: list[tuple[str, str | bytes | None]] = [
             ("cpis-event", name.encode()), ("cpis-position", str(position).encode())]

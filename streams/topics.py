@@ -7,6 +7,7 @@ in order (one partition per key).
 | cpis.accesses.v1             | InformationAccessed                                      |
 | cpis.identity.v1             | NhsNumberSuperseded, NhsNumberMarkedInactive             |
 | cpis.la-notifications.v1     | LocalAuthorityNotificationDue, one per LA per access/inactive |
+| cpis.uploads.v1              | UploadLedgerOpened, UploadProcessed, FileResponseSent (key: ODS) |
 | cpis.dead-letter.v1          | messages the projector could not apply, reason in headers |
 | cpis.relay-position.v1       | the relay's last published event-store position (transactional) |
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.record import ChildProtectionRecord as Record
+from domain.upload_ledger import UploadLedger
 
 PARTITIONS = 3
 
@@ -45,6 +47,10 @@ class Topics:
         return self._name("cpis.la-notifications.v1")
 
     @property
+    def uploads(self) -> str:
+        return self._name("cpis.uploads.v1")
+
+    @property
     def dead_letter(self) -> str:
         return self._name("cpis.dead-letter.v1")
 
@@ -58,10 +64,12 @@ class Topics:
         return (self.plans, self.accesses, self.identity)
 
     def all(self) -> tuple[str, ...]:
-        return (*self.record_events, self.la_notifications, self.dead_letter,
+        return (*self.record_events, self.la_notifications, self.uploads, self.dead_letter,
                 self.relay_position)
 
     def for_event(self, event: Any) -> str:
+        if isinstance(event, UploadLedger.Event):
+            return self.uploads
         if isinstance(event, Record.InformationAccessed):
             return self.accesses
         if isinstance(event, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive):

@@ -11,10 +11,13 @@ from domain.access import Access
 from domain.notifications import NotificationDue, NotificationKind
 from domain.plans import PlanType
 from domain.record import ChildProtectionRecord, record_id
+from domain.upload_ledger import UploadLedger, ledger_id
+from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, system
 
 AT = datetime(2026, 11, 1, 12, 30, 15, 123456, tzinfo=UTC)
 RID = record_id(CHILD)
+Ledger: Any = UploadLedger
 Record: Any = ChildProtectionRecord  # events are dataclasses made by a metaclass
 
 
@@ -24,7 +27,11 @@ def _common(version: int) -> dict[str, Any]:
 
 
 def sample_events() -> dict[str, Any]:
-    """Avro full name -> sample event."""
+    """Avro full name -> sample event (record and upload-ledger events)."""
+    return {**sample_record_events(), **sample_ledger_events()}
+
+
+def sample_record_events() -> dict[str, Any]:
     ns = "uk.nhs.cpis.events"
     person_access = Access("ACCESS-1", AT, person())
     return {
@@ -45,6 +52,25 @@ def sample_events() -> dict[str, Any]:
             replacement=OTHER_CHILD, notify=["X26"], provenance=UPLOAD, **_common(7)),
         f"{ns}.NhsNumberMarkedInactive": Record.NhsNumberMarkedInactive(
             notify=[], provenance=UPLOAD, **_common(8)),
+    }
+
+
+def sample_ledger_events() -> dict[str, Any]:
+    ns = "uk.nhs.cpis.events"
+    lid = ledger_id("X26")
+    common = {"originator_id": lid, "timestamp": AT, "ods_code": "X26"}
+    outcome = UploadOutcome(42, FileCode.CPF03, (
+        RecordOutcome(1, RecordCode.CPR06, "/File/record[1]"),
+        RecordOutcome(2, RecordCode.CPR04, "/File/record[2]/CP-ISRecord/subject",
+                      "NHS number must be 10 digits")))
+    return {
+        f"{ns}.UploadLedgerOpened": Ledger.Opened(originator_topic=Ledger.TOPIC,
+                                                  originator_version=1, **common),
+        f"{ns}.UploadProcessed": Ledger.UploadProcessed(
+            originator_version=2, mesh_message_id="MESH-1", outcome=outcome, **common),
+        f"{ns}.FileResponseSent": Ledger.FileResponseSent(
+            originator_version=3, mesh_message_id="MESH-1", response_message_id="MESH-2",
+            **common),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.record import ChildProtectionRecord as Record
+from domain.upload_ledger import UploadLedger
 from streams.avro_registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
 from streams.event_codec import (
     CODECS,
@@ -25,16 +26,16 @@ GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "avro"
 REGISTRY = SchemaRegistry()
 
 
-def record_event_classes() -> set[type[Any]]:
+def event_classes(aggregate: Any) -> set[type[Any]]:
     return {
-        value for value in vars(Record).values()
-        if isinstance(value, type) and issubclass(value, Record.Event)
-        and value not in (Record.Event, Record.Created)
+        value for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, aggregate.Event)
+        and value not in (aggregate.Event, aggregate.Created)
     }
 
 
-def test_every_record_event_has_a_codec_and_a_schema() -> None:
-    assert set(CODECS) == record_event_classes()
+def test_every_stored_event_has_a_codec_and_a_schema() -> None:
+    assert set(CODECS) == event_classes(Record) | event_classes(UploadLedger)
     for codec in CODECS.values():
         assert codec.full_name in REGISTRY.current
 

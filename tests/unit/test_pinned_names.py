@@ -33,3 +33,16 @@ def test_no_record_event_is_left_unpinned() -> None:
         and value not in (Record.Event, Record.Created)
     }
     assert events == set(PINNED_TOPICS) - {Record}
+
+
+def test_upload_ledger_events_have_their_pinned_topics() -> None:
+    from domain.upload_ledger import UploadLedger as Ledger
+
+    pinned = {
+        Ledger: "cpis:UploadLedger",
+        Ledger.Opened: "cpis:UploadLedgerOpened.v1",
+        Ledger.UploadProcessed: "cpis:UploadProcessed.v1",
+        Ledger.FileResponseSent: "cpis:FileResponseSent.v1",
+    }
+    for cls, topic in pinned.items():
+        assert topic == getattr(cls, "TOPIC", None)

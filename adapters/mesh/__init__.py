@@ -1,0 +1,1 @@
+"""MESH: local-authority upload files, FileResponses and notifications, and the mailbox."""

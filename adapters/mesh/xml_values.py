@@ -1,0 +1,53 @@
+"""Reading values out of the CP-IS MESH XML (namespace urn:hl7-org:v3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from lxml import etree
+
+HL7 = "urn:hl7-org:v3"
+NS = {"hl7": HL7}
+Element = etree._Element
+
+
+def find(el: Element, path: str) -> Element | None:
+    return el.find(path, NS)
+
+
+def attr(el: Element, path: str, name: str) -> str | None:
+    found = el if path == "." else find(el, path)
+    if found is None:
+        return None
+    value = (found.get(name) or "").strip()
+    return value or None
+
+
+def text(el: Element, path: str) -> str | None:
+    found = find(el, path)
+    if found is None or not (found.text or "").strip():
+        return None
+    return (found.text or "").strip()
+
+
+def plan_date(value: str | None, what: str) -> datetime | None:
+    """A 12-digit YYYYMMDDHHMM plan date (None when absent); ValueError names `what`."""
+    if value is None:
+        return None
+    if len(value) != 12 or not value.isdigit():
+        raise ValueError(f"{what} {value!r} is not a 12-digit YYYYMMDDHHMM date")
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M")
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a real date and time") from None
+
+
+def birth_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    if len(value) < 8 or not value[:8].isdigit():
+        raise ValueError(f"birthTime {value!r} is not a YYYYMMDD date")
+    try:
+        return datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"birthTime {value!r} is not a real date") from None

@@ -1,0 +1,116 @@
+"""A local authority's upload file, record by record, and the codes CP-IS answers with.
+
+The adapter turns the MESH `File` into these plain values without judging them; the rules
+(Modulus 11, PDS, plan dates, sequence, record count) are applied here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+
+from domain.local_authority import LocalAuthority
+
+
+class RecordCode(Enum):
+    CPR01 = "PDS: no match for NHS number"
+    CPR02 = "PDS: matched but sensitive record (cannot be updated with CP information)"
+    CPR03 = "PDS: NHS number not verified (supplied data does not match well enough)"
+    CPR04 = "PDS: NHS number format incorrect"
+    CPR05 = "PDS: verified but superseded (new NHS number required)"
+    CPR06 = "Successful record upload"
+    CPR07 = "Unsuccessful record upload"
+
+
+class FileCode(Enum):
+    CPF01 = "File-level error (corrupt or badly formed)"
+    CPF02 = "All records uploaded"
+    CPF03 = "Partial upload: valid records uploaded, invalid records rejected"
+    CPF04 = "No records uploaded"
+    CPF05 = "PDS unavailable - resubmit"
+    CPF06 = "CP-IS client version no longer supported"
+
+
+@dataclass(frozen=True)
+class PlanUpload:
+    """One plan of a record, as sent (not yet checked)."""
+
+    plan_type_code: str
+    start: datetime | None
+    end: datetime | None = None
+    delete: datetime | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectUpload:
+    """The child, or the mother for an unborn child, as sent."""
+
+    nhs_number: str
+    given_name: str
+    family_name: str
+    birth_date: date | None = None
+    local_id: str | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class RecordUpload:
+    index: int  # 1-based position in the file
+    location: str  # XPath of the record in the file
+    plans: tuple[PlanUpload, ...]
+    subject: SubjectUpload
+    problem: str = ""  # what the adapter could not read (a CPR07 unless a PDS code comes first)
+    problem_location: str = ""
+
+
+@dataclass(frozen=True)
+class LaUpload:
+    sequence: int
+    created_at: datetime | None
+    local_authority: LocalAuthority
+    declared_count: int
+    records: tuple[RecordUpload, ...]
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    index: int
+    code: RecordCode
+    location: str
+    detail: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.code is RecordCode.CPR06
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    sequence: int
+    file_code: FileCode
+    records: tuple[RecordOutcome, ...] = ()
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records", tuple(self.records))  # stored as a JSON list
+
+    @property
+    def successful(self) -> int:
+        return sum(1 for r in self.records if r.succeeded)
+
+    @property
+    def failed(self) -> int:
+        return len(self.records) - self.successful
+
+
+def file_code_for(records: tuple[RecordOutcome, ...]) -> FileCode:
+    successful = sum(1 for r in records if r.succeeded)
+    if records and successful == len(records):
+        return FileCode.CPF02
+    return FileCode.CPF03 if successful else FileCode.CPF04
+
+
+def rejected_file(sequence: int, detail: str) -> UploadOutcome:
+    return UploadOutcome(sequence, FileCode.CPF01, (), detail)
