@@ -20,11 +20,12 @@ from domain.record import ChildProtectionRecord as Record
 
 @dataclass(frozen=True)
 class PlanRow:
-    """A current-plans view row."""
+    """A current-plans view row; `source_file` is the LA file sequence that last set it."""
 
     nhs_number: str
     plan: Plan
     version: int
+    source_file: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class Views(ABC):
     """Port: the three views. Implementations apply these inside one unit of work."""
 
     @abstractmethod
-    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int) -> None: ...
+    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
+                 source_file: int | None) -> None: ...
 
     @abstractmethod
     def end_plan(
@@ -80,7 +82,7 @@ def project(event: Any, views: Views) -> None:
     """Apply one record event to the views. Events with no view effect are ignored."""
     version = event.originator_version
     if isinstance(event, Record.PlanRegistered | Record.PlanUpdated):
-        views.put_plan(event.nhs_number, event.plan, version)
+        views.put_plan(event.nhs_number, event.plan, version, event.provenance.file_sequence)
     elif isinstance(event, Record.PlanEnded):
         views.end_plan(event.nhs_number, event.ods_code, event.plan_type, event.end, version)
     elif isinstance(event, Record.PlanDeleted):

@@ -14,22 +14,27 @@ from domain.local_authority import LocalAuthority
 
 
 class RecordCode(Enum):
-    CPR01 = "PDS: no match for NHS number"
-    CPR02 = "PDS: matched but sensitive record (cannot be updated with CP information)"
-    CPR03 = "PDS: NHS number not verified (supplied data does not match well enough)"
-    CPR04 = "PDS: NHS number format incorrect"
-    CPR05 = "PDS: verified but superseded (new NHS number required)"
-    CPR06 = "Successful record upload"
-    CPR07 = "Unsuccessful record upload"
+    """CP-ISUploadRecordResponse (2.16.840.1.113883.2.1.3.2.4.17.473), NHS display names."""
+
+    CPR01 = "PDS Error - No Match Found for NHS Number"
+    CPR02 = "PDS Error - NHS Number Matched, but Sensitive Record"
+    CPR03 = "PDS Error - NHS Number not Verified"
+    CPR04 = "PDS Error - NHS Number Format Incorrect"
+    CPR05 = "PDS Error - NHS Number Verified, but Superseded"
+    CPR06 = "Successful Record Upload"
+    CPR07 = "Unsucessful Record Upload"  # sic: the vocabulary's own spelling
 
 
 class FileCode(Enum):
-    CPF01 = "File-level error (corrupt or badly formed)"
-    CPF02 = "All records uploaded"
-    CPF03 = "Partial upload: valid records uploaded, invalid records rejected"
-    CPF04 = "No records uploaded"
-    CPF05 = "PDS unavailable - resubmit"
-    CPF06 = "CP-IS client version no longer supported"
+    """CP-ISUploadFileResponse (2.16.840.1.113883.2.1.3.2.4.17.474), NHS display names."""
+
+    CPF01 = "File Level Error"
+    CPF02 = "Successful File Upload"
+    CPF03 = "Partial File Upload"
+    CPF04 = "Unsuccessful File Upload"
+    CPF05 = "PDS Error - PDS Unavailable"
+    CPF06 = ("Spine ii rejected the request because this version of the CPIS Client is no "
+             "longer supported")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ infra/install.sh
 started=()
 cleanup() { for svc in "${started[@]}"; do "infra/$svc.sh" stop || true; done; }
 trap cleanup EXIT
-for svc in postgres kafka; do
+for svc in postgres kafka mesh; do
   if ! "infra/$svc.sh" status >/dev/null 2>&1; then started+=("$svc"); fi
   "infra/$svc.sh" start
   . ".infra/$svc/env"

@@ -6,6 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from adapters.hl7v3.query_service import Hl7QueryService
+from adapters.mesh.mailbox import Mailbox
+from adapters.mesh.notification_sender import NotificationSender
+from adapters.mesh.upload_receiver import UploadReceiver
+from adapters.pds.synthetic import SyntheticPds
+from adapters.views.delivery import NotificationOutbox
 from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
 from streams.avro_registry import SchemaRegistry
@@ -33,6 +38,21 @@ def build_view_store(settings: Settings) -> PostgresViewStore:
 
 def build_query_service(settings: Settings, app: CpisApplication) -> Hl7QueryService:
     return Hl7QueryService(app, settings.asid, utc_now)
+
+
+def build_upload_receiver(settings: Settings, app: CpisApplication,
+                          mailbox: Mailbox) -> UploadReceiver:
+    return UploadReceiver(app, SyntheticPds.load(), mailbox, settings.la_mailboxes,
+                          settings.workflows, utc_now, build_outbox(settings))
+
+
+def build_outbox(settings: Settings) -> NotificationOutbox:
+    return NotificationOutbox(build_view_store(settings))
+
+
+def build_notification_sender(settings: Settings, mailbox: Mailbox) -> NotificationSender:
+    return NotificationSender(build_outbox(settings), mailbox, settings.la_mailboxes,
+                              settings.workflows, utc_now)
 
 
 def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500) -> Relay:

@@ -8,13 +8,16 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from adapters.mesh.mailbox import Mailbox
 from domain.errors import DomainError
 from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import (
     build_application,
+    build_notification_sender,
     build_projector,
     build_query_service,
     build_relay,
+    build_upload_receiver,
     build_view_store,
     topics_of,
 )
@@ -65,7 +68,7 @@ def _relay(settings: Settings, args: argparse.Namespace) -> int:
     app = build_application(settings)
     try:
         relay = build_relay(settings, app, batch_size=args.batch_size)
-        count = relay.run(stop=StopFlag(), until_caught_up=args.until_caught_up)
+        count = relay.run(stop=args.stop, until_caught_up=args.until_caught_up)
     finally:
         app.close()
     log.info("relay published %d events; position %d", count, relay.position)
@@ -75,7 +78,7 @@ def _relay(settings: Settings, args: argparse.Namespace) -> int:
 def _project(settings: Settings, args: argparse.Namespace) -> int:
     ensure_topics(settings.require_kafka(), topics_of(settings))
     projector = build_projector(settings, batch_size=args.batch_size)
-    count = projector.run(stop=StopFlag(), idle_timeout=args.idle_exit)
+    count = projector.run(stop=args.stop, idle_timeout=args.idle_exit)
     log.info("projector applied %d messages", count)
     return 0
 
@@ -102,7 +105,6 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    StopFlag()  # uvicorn re-raises SIGTERM after its graceful shutdown: let it land here
     app = build_application(settings)
     try:
         http_app = build_http_app(build_query_service(settings, app))
@@ -115,6 +117,39 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         app.close()
     return 0
+
+
+def _mesh(settings: Settings, args: argparse.Namespace) -> int:
+    """Poll the CP-IS inbox and send due notifications, every CPIS_MESH_POLL_SECONDS."""
+    stop: StopFlag = args.stop
+    mailbox = Mailbox(settings.require_mesh())
+    app = build_application(settings)
+    try:
+        receiver = build_upload_receiver(settings, app, mailbox)
+        sender = build_notification_sender(settings, mailbox)
+        sender.outbox.setup()
+        while not stop():
+            polled = receiver.poll_once()
+            sent = sender.send_due()
+            log.info("mesh: %d uploads (%d records, %d files refused, %d error reports) %s; "
+                     "notifications %d sent, %d failed", polled.uploads, polled.records,
+                     polled.rejected_files, polled.reports, polled.by_code or "",
+                     sent.sent, sent.failed)
+            if args.once:
+                break
+            _sleep(settings.mesh_poll_seconds, stop)
+    finally:
+        mailbox.close()
+        app.close()
+    return 0
+
+
+def _sleep(seconds: float, stop: StopFlag) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not stop() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -142,6 +177,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="listen address (CPIS_HTTP_HOST)")
     serve.add_argument("--port", type=int, default=None, help="listen port (CPIS_HTTP_PORT)")
     serve.set_defaults(handler=_serve)
+    mesh = commands.add_parser("mesh", help="poll the CP-IS MESH inbox for uploads and send "
+                               "LA notifications")
+    mesh.add_argument("--once", action="store_true", help="one poll and one send, then exit")
+    mesh.set_defaults(handler=_mesh)
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
     rep.add_argument("--batch-size", type=int, default=2000)
     rep.add_argument("--progress-every", type=int, default=100_000)
@@ -151,6 +190,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # from here on SIGTERM/SIGINT ask long-running commands to finish their batch and exit 0
+    # (uvicorn re-raises the signal after its graceful shutdown: it lands here too)
+    args.stop = StopFlag()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         settings = load_settings()

@@ -8,6 +8,10 @@ CPIS_TOPIC_PREFIX     prefix for every topic name (default none)
 CPIS_VIEWS_SCHEMA     PostgreSQL schema of the projections (default cpis_views)
 CPIS_HTTP_HOST, CPIS_HTTP_PORT   where `cpis serve` listens (default 127.0.0.1:8080)
 CPIS_ASID             CP-IS's own ASID in HL7 replies (default 990000000001)
+CPIS_MESH_URL, CPIS_MESH_MAILBOX, CPIS_MESH_PASSWORD, CPIS_MESH_SHARED_KEY   CP-IS's mailbox
+CPIS_MESH_LA_MAILBOXES  ODS=MAILBOX pairs, comma-separated
+CPIS_MESH_WORKFLOW_UPLOAD, _UPLOAD_ACK, _ACCESS, _INACTIVE   MESH workflow ids
+CPIS_MESH_POLL_SECONDS  seconds between inbox polls (default 60)
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.mesh.mailbox import MeshSettings
+from adapters.mesh.workflows import LaMailboxes, Workflows
+
 EVENT_STORES = ("sqlite", "postgres", "memory")
+DEFAULT_LA_MAILBOXES = "X26=X26LA001,X27=X27LA001,X28=X28LA001"
 
 
 class SettingsError(ValueError):
@@ -52,6 +60,12 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     asid: str = "990000000001"
+    mesh: MeshSettings = field(default_factory=lambda: MeshSettings("", "CPIS0001", "password",
+                                                                    ""))
+    la_mailboxes: LaMailboxes = field(default_factory=lambda: LaMailboxes.parse(
+        DEFAULT_LA_MAILBOXES))
+    workflows: Workflows = field(default_factory=Workflows)
+    mesh_poll_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -65,6 +79,12 @@ class Settings:
             raise SettingsError("CPIS_KAFKA_BOOTSTRAP is not set (e.g. 127.0.0.1:9092); "
                                 "start Kafka with infra/kafka.sh start && . .infra/kafka/env")
         return self.kafka_bootstrap
+
+    def require_mesh(self) -> MeshSettings:
+        if not self.mesh.url or not self.mesh.shared_key:
+            raise SettingsError("CPIS_MESH_URL and CPIS_MESH_SHARED_KEY are not set; start "
+                                "mesh-sandbox with infra/mesh.sh start && . .infra/mesh/env")
+        return self.mesh
 
     @property
     def sqlite_path(self) -> Path:
@@ -125,5 +145,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_host=env.get("CPIS_HTTP_HOST", "127.0.0.1"),
         http_port=_int(env, "CPIS_HTTP_PORT", 8080),
         asid=env.get("CPIS_ASID", "990000000001"),
+        mesh=MeshSettings(env.get("CPIS_MESH_URL", ""), env.get("CPIS_MESH_MAILBOX", "CPIS0001"),
+                          env.get("CPIS_MESH_PASSWORD", "password"),
+                          env.get("CPIS_MESH_SHARED_KEY", "")),
+        la_mailboxes=_la_mailboxes(env.get("CPIS_MESH_LA_MAILBOXES", DEFAULT_LA_MAILBOXES)),
+        workflows=Workflows(
+            upload=env.get("CPIS_MESH_WORKFLOW_UPLOAD", Workflows.upload),
+            upload_ack=env.get("CPIS_MESH_WORKFLOW_UPLOAD_ACK", Workflows.upload_ack),
+            access_notification=env.get("CPIS_MESH_WORKFLOW_ACCESS",
+                                        Workflows.access_notification),
+            inactive_notification=env.get("CPIS_MESH_WORKFLOW_INACTIVE",
+                                          Workflows.inactive_notification)),
+        mesh_poll_seconds=float(_int(env, "CPIS_MESH_POLL_SECONDS", 60)),
     )
+
+
+def _la_mailboxes(text: str) -> LaMailboxes:
+    try:
+        return LaMailboxes.parse(text)
+    except ValueError as error:
+        raise SettingsError(f"CPIS_MESH_LA_MAILBOXES: {error}") from None
 

@@ -13,7 +13,7 @@ from streams.bootstrap import build_application, topics_of
 from streams.kafka_admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
-from tests.services import fresh_schema, kafka_server, postgres_server
+from tests.services import fresh_schema, kafka_server, mesh_server, postgres_server, reset_mesh
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +89,19 @@ def stream_app(stream_settings: Settings, clock: Clock) -> Iterator[CpisApplicat
         yield application
     finally:
         application.close()
+
+
+@pytest.fixture(scope="session")
+def mesh_sandbox() -> Iterator[tuple[str, str]]:
+    with mesh_server() as found:
+        yield found
+
+
+@pytest.fixture
+def mesh(mesh_sandbox: tuple[str, str]) -> tuple[str, str]:
+    """mesh-sandbox with every mailbox emptied."""
+    reset_mesh(mesh_sandbox[0])
+    return mesh_sandbox
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -119,3 +119,30 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "CPIS_TOPIC_PREFIX": settings.topic_prefix, "CPIS_VIEWS_SCHEMA": settings.views_schema,
         "CPIS_DATA_DIR": str(settings.data_dir),
     }
+
+
+START_MESH = "infra/mesh.sh start && . .infra/mesh/env   (or run: infra/test.sh)"
+
+
+@contextmanager
+def mesh_server() -> Iterator[tuple[str, str]]:
+    """(url, shared key) of a running mesh-sandbox with CP-IS's mailboxes."""
+    import httpx
+
+    url, key = os.environ.get("CPIS_MESH_URL", ""), os.environ.get("CPIS_MESH_SHARED_KEY", "")
+    if not url or not key:
+        pytest.fail("mesh-sandbox is not configured: CPIS_MESH_URL/CPIS_MESH_SHARED_KEY are "
+                    f"unset.\nStart it with: {START_MESH}", pytrace=False)
+    try:
+        httpx.get(f"{url}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as error:
+        pytest.fail(f"mesh-sandbox is not reachable at {url} ({error}).\nStart it with: "
+                    f"{START_MESH}", pytrace=False)
+    yield url, key
+
+
+def reset_mesh(url: str) -> None:
+    """Empty every mailbox (mesh-sandbox's test-only admin endpoint)."""
+    import httpx
+
+    httpx.delete(f"{url}/messageexchange/admin/reset", timeout=10).raise_for_status()

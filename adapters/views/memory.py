@@ -20,9 +20,10 @@ class InMemoryViews(Views):
         self._accesses: dict[str, dict[str, Access]] = {}
         self._notifications: dict[str, NotificationRow] = {}
 
-    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int) -> None:
+    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
+                 source_file: int | None) -> None:
         slot = (nhs_number.value, plan.local_authority.ods_code, plan.plan_type.value)
-        self._plans[slot] = PlanRow(nhs_number.value, plan, version)
+        self._plans[slot] = PlanRow(nhs_number.value, plan, version, source_file)
 
     def _change_dates(
         self, slot: PlanSlot, version: int, end: datetime | None = None,
@@ -34,7 +35,8 @@ class InMemoryViews(Views):
         dates = row.plan.dates
         dates = dates.ended_at(end) if end is not None else dates
         dates = dates.deleted_at(delete) if delete is not None else dates
-        self._plans[slot] = PlanRow(row.nhs_number, replace(row.plan, dates=dates), version)
+        self._plans[slot] = PlanRow(row.nhs_number, replace(row.plan, dates=dates), version,
+                                    row.source_file)
 
     def end_plan(
         self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType, end: datetime,

@@ -37,7 +37,8 @@ def author_from_json(data: dict[str, Any]) -> Author:
     )
 
 
-def plan_params(nhs_number: NhsNumber, plan: Plan, version: int) -> dict[str, Any]:
+def plan_params(nhs_number: NhsNumber, plan: Plan, version: int,
+                source_file: int | None) -> dict[str, Any]:
     la, dates, subject = plan.local_authority, plan.dates, plan.subject
     return {
         "nhs_number": nhs_number.value, "ods_code": la.ods_code,
@@ -46,7 +47,7 @@ def plan_params(nhs_number: NhsNumber, plan: Plan, version: int) -> dict[str, An
         "emergency_duty_phone": la.emergency_duty_phone, "start_at": dates.start,
         "end_at": dates.end, "delete_at": dates.delete, "given_name": subject.given_name,
         "family_name": subject.family_name, "birth_date": subject.birth_date,
-        "local_id": subject.local_id, "version": version,
+        "local_id": subject.local_id, "version": version, "source_file": source_file,
     }
 
 
@@ -58,7 +59,7 @@ def plan_row(row: dict[str, Any]) -> PlanRow:
         PlanDates(row["start_at"], row["end_at"], row["delete_at"]),
         Subject(row["given_name"], row["family_name"], row["birth_date"], row["local_id"]),
     )
-    return PlanRow(row["nhs_number"], plan, row["version"])
+    return PlanRow(row["nhs_number"], plan, row["version"], row["source_file"])
 
 
 def access_row(row: dict[str, Any]) -> AccessRow:

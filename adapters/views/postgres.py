@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS {current_plans} (
   la_name text NOT NULL, office_hours_phone text NOT NULL, emergency_duty_phone text NOT NULL,
   start_at timestamp NOT NULL, end_at timestamp, delete_at timestamp,
   given_name text NOT NULL, family_name text NOT NULL, birth_date date, local_id text,
-  version bigint NOT NULL, PRIMARY KEY (nhs_number, ods_code, plan_type));
+  version bigint NOT NULL, source_file bigint, PRIMARY KEY (nhs_number, ods_code, plan_type));
 CREATE TABLE IF NOT EXISTS {access_history} (
   nhs_number text NOT NULL, access_id text NOT NULL, accessed_at timestamptz NOT NULL,
   author_identity text NOT NULL, author jsonb NOT NULL, PRIMARY KEY (nhs_number, access_id));
@@ -171,8 +171,9 @@ class PostgresViews(Views):
     def _t(self, table: str) -> sql.Identifier:
         return sql.Identifier(self.schema, f"g{self.generation}_{table}")
 
-    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int) -> None:
-        params = plan_params(nhs_number, plan, version)
+    def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
+                 source_file: int | None) -> None:
+        params = plan_params(nhs_number, plan, version, source_file)
         columns = list(params)
         self.conn.execute(sql.SQL(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (nhs_number, ods_code, plan_type) "

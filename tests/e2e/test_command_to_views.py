@@ -19,8 +19,9 @@ from tests.services import cli_env
 
 
 @contextmanager
-def running(settings: Settings, *command: str) -> Iterator[subprocess.Popen[str]]:
-    env = cli_env(settings)
+def running(settings: Settings, *command: str, extra: dict[str, str] | None = None
+            ) -> Iterator[subprocess.Popen[str]]:
+    env = cli_env(settings) | (extra or {})
     process = subprocess.Popen([sys.executable, "-m", "streams.cli", *command], env=env,
                                stderr=subprocess.PIPE, text=True)
     try:
@@ -28,7 +29,8 @@ def running(settings: Settings, *command: str) -> Iterator[subprocess.Popen[str]
     finally:
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
+        name = " ".join(command)
+        assert process.returncode == 0, f"cpis {name} exited {process.returncode}:\n{err}"
 
 
 def eventually(check: Callable[[], bool], seconds: float = 60.0) -> None:

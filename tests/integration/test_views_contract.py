@@ -32,21 +32,21 @@ def views(request: pytest.FixtureRequest) -> Iterator[Views]:
 
 
 def test_put_plan_then_put_again_replaces_it(views: Views) -> None:
-    views.put_plan(CHILD, plan(), 2)
-    views.put_plan(CHILD, plan(end=datetime(2026, 1, 1, 9, 0)), 3)
+    views.put_plan(CHILD, plan(), 2, 1)
+    views.put_plan(CHILD, plan(end=datetime(2026, 1, 1, 9, 0)), 3, 7)
     rows = views.plans()
-    assert [(r.nhs_number, r.version) for r in rows] == [(CHILD.value, 3)]
+    assert [(r.nhs_number, r.version, r.source_file) for r in rows] == [(CHILD.value, 3, 7)]
     assert rows[0].plan == plan(end=datetime(2026, 1, 1, 9, 0))
 
 
 def test_plans_of_two_local_authorities_are_two_rows(views: Views) -> None:
-    views.put_plan(CHILD, plan(), 2)
-    views.put_plan(CHILD, plan(la=LA_B), 3)
+    views.put_plan(CHILD, plan(), 2, 1)
+    views.put_plan(CHILD, plan(la=LA_B), 3, None)
     assert [r.plan.local_authority.ods_code for r in views.plans()] == ["X26", "X27"]
 
 
 def test_end_and_delete_dates_are_set_on_the_plan(views: Views) -> None:
-    views.put_plan(CHILD, plan(), 2)
+    views.put_plan(CHILD, plan(), 2, 1)
     views.end_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2026, 1, 1, 9, 0), 3)
     views.delete_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2026, 2, 1), 4)
     [row] = views.plans()

@@ -1,0 +1,51 @@
+"""Build the FileResponse (REPC_MT000003GB01) CP-IS returns to a local authority."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lxml import etree
+
+from adapters.hl7v3.elements import E, Element, local_authority, value
+from adapters.hl7v3.timestamps import format_ts
+from domain.local_authority import LocalAuthority
+from domain.uploads import RecordCode, UploadOutcome
+
+RECORD_CODE_SYSTEM = "2.16.840.1.113883.2.1.3.2.4.17.473"
+PLACEHOLDER_PHONE = "0"  # the LA's phones are unknown when its file could not be read
+
+
+def unknown_local_authority(ods_code: str) -> LocalAuthority:
+    return LocalAuthority(ods_code, f"Local authority {ods_code}", PLACEHOLDER_PHONE * 6,
+                          PLACEHOLDER_PHONE * 6)
+
+
+def record_detail(code: RecordCode, location: str) -> Element:
+    return E.acknowledgementRecordDetail(
+        E.code(code=code.name, codeSystem=RECORD_CODE_SYSTEM, displayName=code.value),
+        E.location(location))
+
+
+def file_response(outcome: UploadOutcome, la: LocalAuthority, now: datetime) -> Element:
+    """`transmissionQuantity` is the number of records processed (-1 for a file error)."""
+    processed = len(outcome.records) if outcome.records else -1
+    parts = [
+        E.creationTime(value=format_ts(now)),
+        E.id(extension=str(outcome.sequence)),
+        E.transmissionQuantity(value=str(processed)),
+        E.acknowledgementFile(E.acknowledgementFileDetail(E.code(
+            code=outcome.file_code.name, displayName=outcome.file_code.value))),
+    ]
+    if outcome.records:
+        parts.append(E.acknowledgementRecord(*(record_detail(r.code, r.location)
+                                               for r in outcome.records)))
+    parts += [
+        E.communicationFunctionRcv(local_authority(la)),
+        E("failedReturnedCP-ISRecords", value(outcome.failed)),
+        E("successfulReturnedCP-ISRecords", value(outcome.successful)),
+    ]
+    return E.FileResponse(*parts)
+
+
+def to_bytes(element: Element) -> bytes:
+    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))

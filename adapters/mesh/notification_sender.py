@@ -1,0 +1,75 @@
+"""Outbound: send each pending LA notification to the LA's MESH mailbox.
+
+A notification is marked sent, with its MESH message id, only after MESH accepted it; a
+failure is retried later with back-off. A crash between MESH accepting and the mark means
+one resend on restart, carrying the same notification id (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from mesh_client import MeshError
+from requests import RequestException
+
+from adapters.mesh.file_response import to_bytes
+from adapters.mesh.mailbox import Mailbox
+from adapters.mesh.notification_writer import NotificationContext, notification_message
+from adapters.mesh.workflows import LaMailboxes, Workflows
+from adapters.views.delivery import DueNotification, NotificationOutbox
+from domain.notifications import NotificationKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+
+
+class NotificationSender:
+    def __init__(self, outbox: NotificationOutbox, mailbox: Mailbox, la_mailboxes: LaMailboxes,
+                 workflows: Workflows, clock: Callable[[], datetime]) -> None:
+        self.outbox = outbox
+        self.mailbox = mailbox
+        self.la_mailboxes = la_mailboxes
+        self.workflows = workflows
+        self.clock = clock
+
+    def send_due(self, limit: int = 100) -> SendReport:
+        report = SendReport()
+        for due in self.outbox.due(self.clock(), limit):
+            if self._send(due):
+                report.sent += 1
+            else:
+                report.failed += 1
+        return report
+
+    def _send(self, due: DueNotification) -> bool:
+        n, attempts = due.notification, due.attempts + 1
+        recipient = self.la_mailboxes.mailbox_of(n.ods_code)
+        if recipient is None:
+            self.outbox.mark_failed(n.notification_id, f"no MESH mailbox configured for local "
+                                    f"authority {n.ods_code}", attempts, self.clock())
+            return False
+        context = NotificationContext(due.la_name, due.local_id, due.source_file)
+        body = to_bytes(notification_message(n, context, self.clock()))
+        access = n.kind is NotificationKind.ACCESS
+        workflow = self.workflows.access_notification if access \
+            else self.workflows.inactive_notification
+        try:
+            mesh_id = self.mailbox.send(
+                recipient, body, workflow, n.notification_id,
+                f"CP-IS {'access' if access else 'inactive NHS number'} notification",
+                f"{'Access' if access else 'InactiveNHSNumber'}Notification.xml")
+        except (MeshError, RequestException) as error:
+            log.warning("notification %s to %s not sent (attempt %d): %s", n.notification_id,
+                        recipient, attempts, error)
+            self.outbox.mark_failed(n.notification_id, str(error), attempts, self.clock())
+            return False
+        self.outbox.mark_sent(n.notification_id, mesh_id, attempts)
+        return True

@@ -1,0 +1,165 @@
+"""MESH against NHS's mesh-sandbox and a PostgreSQL event store and views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from adapters.mesh.mailbox import Mailbox
+from adapters.mesh.workflows import LaMailboxes
+from adapters.views.postgres import PostgresViews
+from domain.application import CpisApplication
+from domain.notifications import NotificationKind
+from streams.bootstrap import build_notification_sender, build_upload_receiver, build_view_store
+from streams.settings import Settings
+from tests.avro_samples import sample_notification
+from tests.builders import plan
+from tests.hl7 import xp
+from tests.mesh_helpers import CPIS_MAILBOX, la_sends, mailbox, take_all, xml
+
+
+@pytest.fixture
+def mesh_settings(stream_settings: Settings, mesh: tuple[str, str]) -> Settings:
+    return stream_settings
+
+
+@pytest.fixture
+def cpis_box(mesh: tuple[str, str]) -> Iterator[Mailbox]:
+    box = mailbox(mesh, CPIS_MAILBOX)
+    yield box
+    box.close()
+
+
+class CrashBeforeAck(Mailbox):
+    """The first acknowledge dies, as if the process were killed just before it."""
+
+    crashed = False
+
+    def acknowledge(self, message_id: str) -> None:
+        if not self.crashed:
+            self.crashed = True
+            raise SystemExit("killed before acknowledging")
+        super().acknowledge(message_id)
+
+
+def test_an_upload_is_applied_and_answered_with_a_file_response(
+    mesh_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    la_sends(mesh, "X26LA001", "upload_mixed.xml")
+    receiver = build_upload_receiver(mesh_settings, stream_app, cpis_box)
+    report = receiver.poll_once()
+    assert (report.uploads, report.records) == (1, 9)
+    assert report.by_code["CPR06"] == 3
+    [reply] = take_all(mesh, "X26LA001")
+    assert reply.workflow_id == "CPIS_LA_UPLOAD_ACK"
+    response = xml(reply)
+    assert xp(response, "//hl7:acknowledgementFileDetail/hl7:code/@code") == ["CPF03"]
+    assert xp(response, "//hl7:acknowledgementRecordDetail/hl7:code/@code") == [
+        "CPR06", "CPR06", "CPR06", "CPR04", "CPR01", "CPR02", "CPR03", "CPR05", "CPR07"]
+    assert receiver.poll_once().uploads == 0  # acknowledged: the inbox is empty
+
+
+def test_a_crash_between_storing_and_acknowledging_loses_nothing_and_repeats_nothing(
+    mesh_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    la_sends(mesh, "X26LA001", "upload_valid.xml")
+    box = CrashBeforeAck(cpis_box.settings)
+    receiver = build_upload_receiver(mesh_settings, stream_app, box)
+    with pytest.raises(SystemExit):
+        receiver.poll_once()
+    stored = stream_app.recorder.max_notification_id()
+    again = receiver.poll_once()  # MESH delivers the unacknowledged message again
+    box.close()
+    assert again.uploads == 1
+    assert stream_app.recorder.max_notification_id() == stored
+    replies = take_all(mesh, "X26LA001")
+    assert len(replies) == 1
+    assert xp(xml(replies[0]), "//hl7:acknowledgementFileDetail/hl7:code/@code") == ["CPF02"]
+
+
+def test_an_upload_from_another_las_mailbox_is_refused(
+    mesh_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    la_sends(mesh, "X27LA001", "upload_valid.xml")  # the file says X26
+    build_upload_receiver(mesh_settings, stream_app, cpis_box).poll_once()
+    [reply] = take_all(mesh, "X27LA001")
+    assert xp(xml(reply), "//hl7:acknowledgementFileDetail/hl7:code/@code") == ["CPF01"]
+    assert stream_app.recorder.max_notification_id() in (None, 0)
+
+
+def test_a_malformed_file_is_answered_cpf01_with_id_minus_one(
+    mesh_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    la_sends(mesh, "X28LA001", "bad.xml", data=b"<File><unclosed>")
+    build_upload_receiver(mesh_settings, stream_app, cpis_box).poll_once()
+    [reply] = take_all(mesh, "X28LA001")
+    assert xp(xml(reply), "/hl7:FileResponse/hl7:id/@extension") == ["-1"]
+    assert xp(xml(reply), "//hl7:acknowledgementFileDetail/hl7:code/@code") == ["CPF01"]
+
+
+def seed_outbox(settings: Settings) -> None:
+    store = build_view_store(settings)
+    generation = store.setup()
+    with store.connect() as conn:
+        views = PostgresViews(conn, store.schema, generation)
+        n = sample_notification()
+        views.put_plan(n.nhs_number, plan(), 2, 5)
+        views.add_notification(n)
+
+
+def test_a_pending_notification_reaches_the_las_mailbox_once(
+    mesh_settings: Settings, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    seed_outbox(mesh_settings)
+    sender = build_notification_sender(mesh_settings, cpis_box)
+    sender.outbox.setup()
+    assert sender.send_due().sent == 1
+    assert sender.send_due().sent == 0
+    [note] = take_all(mesh, "X26LA001")
+    assert note.workflow_id == "CPIS_ACCESS_NOTIFICATION"
+    assert xp(xml(note), "//hl7:referredToLAUploadFile/hl7:value/@extension") == ["5"]
+    assert sender.outbox.statuses() == {sample_notification().notification_id: "sent"}
+
+
+def test_a_failed_send_is_retried_later_with_back_off(
+    mesh_settings: Settings, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    seed_outbox(mesh_settings)
+    sender = build_notification_sender(mesh_settings, cpis_box)
+    sender.outbox.setup()
+    sender.la_mailboxes = LaMailboxes({"X26": "NOSUCHMB"})  # MESH refuses the recipient
+    assert sender.send_due().failed == 1
+    assert sender.send_due().failed == 0  # not due again before its back-off
+    sender.la_mailboxes = LaMailboxes({"X26": "X26LA001"})
+    later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
+    sender.clock = lambda: later
+    assert sender.send_due().sent == 1
+    assert len(take_all(mesh, "X26LA001")) == 1
+
+
+def test_a_mesh_error_report_marks_the_notification_undelivered(
+    mesh_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str]
+, cpis_box: Mailbox
+) -> None:
+    seed_outbox(mesh_settings)
+    sender = build_notification_sender(mesh_settings, cpis_box)
+    sender.outbox.setup()
+    sender.send_due()
+    [sent] = take_all(mesh, "X26LA001")
+    httpx.post(f"{mesh[0]}/messageexchange/admin/report", json={
+        "mailbox_id": CPIS_MAILBOX, "code": "14", "description": "Undelivered message",
+        "workflow_id": "CPIS_ACCESS_NOTIFICATION", "linked_message_id": sent.message_id,
+    }, timeout=10).raise_for_status()
+    report = build_upload_receiver(mesh_settings, stream_app, cpis_box).poll_once()
+    assert report.reports == 1
+    assert sender.outbox.statuses() == {sample_notification().notification_id: "undelivered"}
+    assert sample_notification().kind is NotificationKind.ACCESS
