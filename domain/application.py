@@ -16,9 +16,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
-from domain.access import Access, access_history
+from domain.access import Access
+from domain.answers import answer_from
 from domain.authors import Author
-from domain.errors import NoRecordFoundError
+from domain.errors import IdentityError, NoRecordFoundError
 from domain.history import history_entry
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsPort, PdsUnavailableError
@@ -110,11 +111,56 @@ class CpisApplication(Application[UUID]):
         self._change(nhs_number, lambda r: r.delete_plan(key, delete, provenance, self.clock()))
 
     def supersede(self, old: NhsNumber, new: NhsNumber, provenance: Provenance) -> None:
+        """Mark `old` superseded without moving anything (see `merge`)."""
         self._change(old, lambda r: r.supersede(new, provenance, self.clock()), create=True)
 
-    def mark_inactive(self, nhs_number: NhsNumber, provenance: Provenance) -> None:
-        self._change(nhs_number, lambda r: r.mark_inactive(provenance, self.clock()),
-                     create=True)
+    def mark_inactive(self, nhs_number: NhsNumber, provenance: Provenance) -> bool:
+        """Retire the NHS number; False (nothing recorded) where CP-IS holds no record."""
+        if self.find_record(nhs_number) is None:
+            return False
+        self._change(nhs_number, lambda r: r.mark_inactive(provenance, self.clock()))
+        return True
+
+    def merge(self, old: NhsNumber, new: NhsNumber, provenance: Provenance) -> bool:
+        """PDS merged `old` into `new`: move plans and accesses to the live end of `new`'s
+        chain, mark `old` superseded (its LAs are notified), in one transaction.
+
+        False (nothing recorded) where CP-IS holds no record for `old`. Repeats change
+        nothing; a self-merge or a merge that would make a loop is refused.
+        """
+        if old == new:
+            raise IdentityError(f"NHS number {old} cannot be merged into itself")
+
+        def attempt() -> bool:
+            source = self.find_record(old)
+            if source is None:
+                return False
+            target_number = self.live_number(new)
+            if target_number == old:
+                raise IdentityError(f"merging {old} into {new} would make a loop")
+            if source.superseded_by in (new, target_number):
+                return True
+            target = self.find_record(target_number) or ChildProtectionRecord(
+                nhs_number=target_number)
+            now = self.clock()
+            target.merge_in(old, source.current_plans(now), list(source.accesses), provenance)
+            source.supersede(target_number, provenance, now)
+            self.save(source, target)
+            return True
+
+        return self._retrying(attempt)
+
+    def live_number(self, nhs_number: NhsNumber) -> NhsNumber:
+        """Follow superseded-by links to the number now in use."""
+        seen = {nhs_number}
+        record = self.find_record(nhs_number)
+        while record is not None and record.superseded_by is not None:
+            if record.superseded_by in seen:
+                raise IdentityError(f"NHS number {nhs_number} is in a supersession loop")
+            seen.add(record.superseded_by)
+            nhs_number = record.superseded_by
+            record = self.find_record(nhs_number)
+        return nhs_number
 
     # -- the query use case -----------------------------------------------------------
 
@@ -125,18 +171,12 @@ class CpisApplication(Application[UUID]):
         """
 
         def answer(record: ChildProtectionRecord) -> QueryAnswer:
-            plans = record.current_plans(self.clock())
-            if not plans or not record.is_active:
+            now = self.clock()
+            if not record.current_plans(now) or not record.is_active:
                 raise NoRecordFoundError(f"No Records Found for NHS number {request.nhs_number}")
             if not request.silent:
                 record.record_access(request.access, request.provenance)
-            current = None if request.silent else request.access
-            return QueryAnswer(
-                nhs_number=record.nhs_number,
-                plans=tuple(PlanView.of(plan) for plan in plans),
-                history=tuple(access_history(record.accesses, current)),
-                access_recorded=not request.silent,
-            )
+            return answer_from(record, now, None if request.silent else request.access)
 
         return self._change(request.nhs_number, answer)
 

@@ -33,6 +33,9 @@ def summarise(event: Any) -> str:
         return f"accessed at {access.accessed_at.isoformat()} by {access.author.display_name}"
     if isinstance(event, Record.NhsNumberSuperseded):
         return f"NHS number superseded by {event.replacement}"
+    if isinstance(event, Record.RecordMergedIn):
+        return (f"NHS number {event.merged_from} merged in: {len(event.plans)} plans, "
+                f"{len(event.accesses)} accesses")
     if isinstance(event, Record.NhsNumberMarkedInactive):
         return "NHS number marked inactive"
     return type(event).__name__

@@ -64,6 +64,10 @@ class Views(ABC):
         """Add the access (once) and keep only the `keep` newest for the NHS number."""
 
     @abstractmethod
+    def remove_record(self, nhs_number: NhsNumber) -> None:
+        """Drop the plans and accesses of a number no longer in use (merged or retired)."""
+
+    @abstractmethod
     def add_notification(self, notification: NotificationDue) -> None:
         """Queue a pending notification (once per notification id)."""
 
@@ -90,5 +94,12 @@ def project(event: Any, views: Views) -> None:
                           version)
     elif isinstance(event, Record.InformationAccessed):
         views.add_access(event.nhs_number, event.access, HISTORY_LIMIT)
+    elif isinstance(event, Record.RecordMergedIn):
+        for plan in event.plans:
+            views.put_plan(event.nhs_number, plan, version, event.provenance.file_sequence)
+        for access in event.accesses:
+            views.add_access(event.nhs_number, access, HISTORY_LIMIT)
+    elif isinstance(event, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive):
+        views.remove_record(event.nhs_number)
     for notification in notifications_due(event):
         views.add_notification(notification)

@@ -84,6 +84,14 @@ class ChildProtectionRecord(Aggregate):
         notify: list[str]
         provenance: Provenance
 
+    class RecordMergedIn(Event):
+        TOPIC = "cpis:RecordMergedIn.v1"
+        nhs_number: NhsNumber
+        merged_from: NhsNumber
+        plans: list[Plan]
+        accesses: list[Access]
+        provenance: Provenance
+
     class NhsNumberMarkedInactive(Event):
         TOPIC = "cpis:NhsNumberMarkedInactive.v1"
         nhs_number: NhsNumber
@@ -101,6 +109,7 @@ class ChildProtectionRecord(Aggregate):
         self.accesses: list[Access] = []
         self.superseded_by: NhsNumber | None = None
         self.inactive = False
+        self.merged_from: list[NhsNumber] = []
 
     # -- queries on state -------------------------------------------------------------
 
@@ -226,6 +235,33 @@ class ChildProtectionRecord(Aggregate):
         provenance: Provenance,
     ) -> None:
         self.superseded_by = replacement
+
+    def merge_in(self, old: NhsNumber, plans: list[Plan], accesses: list[Access],
+                 provenance: Provenance) -> None:
+        """Take over the plans and accesses of `old`, merged into this number by PDS.
+
+        A plan this number already holds for the same local authority and plan type stays;
+        plans of other local authorities are kept side by side. Merging the same number
+        again changes nothing.
+        """
+        if old == self.nhs_number:
+            raise IdentityError(f"NHS number {old} cannot be merged into itself")
+        self.check_active()
+        if old in self.merged_from:
+            return
+        self._record_merged_in(nhs_number=self.nhs_number, merged_from=old, plans=plans,
+                               accesses=accesses, provenance=provenance)
+
+    @event(RecordMergedIn)
+    def _record_merged_in(self, nhs_number: NhsNumber, merged_from: NhsNumber,
+                          plans: list[Plan], accesses: list[Access],
+                          provenance: Provenance) -> None:
+        for plan in plans:
+            self.plans.setdefault(plan.key, plan)
+        known = {access.access_id for access in self.accesses}
+        self.accesses.extend(a for a in accesses if a.access_id not in known)
+        self.accesses.sort(key=lambda a: a.accessed_at)
+        self.merged_from.append(merged_from)
 
     def mark_inactive(self, provenance: Provenance, now: datetime) -> None:
         if self.inactive:

@@ -21,6 +21,7 @@ from streams.bootstrap import (
     build_view_store,
     topics_of,
 )
+from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
 from streams.http_server import build_http_app
 from streams.kafka_admin import ensure_topics
@@ -181,6 +182,7 @@ def parser() -> argparse.ArgumentParser:
                                "LA notifications")
     mesh.add_argument("--once", action="store_true", help="one poll and one send, then exit")
     mesh.set_defaults(handler=_mesh)
+    add_identity_commands(commands)
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
     rep.add_argument("--batch-size", type=int, default=2000)
     rep.add_argument("--progress-every", type=int, default=100_000)

@@ -128,6 +128,13 @@ CODECS: dict[type[Any], Codec] = {
         f"{NS}.NhsNumberSuperseded",
         lambda e: {"replacement": e.replacement.value, "notify": list(e.notify)},
         lambda r: {"replacement": NhsNumber(r["replacement"]), "notify": list(r["notify"])}),
+    Record.RecordMergedIn: Codec(
+        f"{NS}.RecordMergedIn",
+        lambda e: {"merged_from": e.merged_from.value, "plans": [plan_out(p) for p in e.plans],
+                   "accesses": [access_out(a) for a in e.accesses]},
+        lambda r: {"merged_from": NhsNumber(r["merged_from"]),
+                   "plans": [plan_in(p) for p in r["plans"]],
+                   "accesses": [access_in(a) for a in r["accesses"]]}),
     Record.NhsNumberMarkedInactive: Codec(
         f"{NS}.NhsNumberMarkedInactive", lambda e: {"notify": list(e.notify)},
         lambda r: {"notify": list(r["notify"])}),

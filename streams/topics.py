@@ -5,9 +5,10 @@ in order (one partition per key).
 |------------------------------|----------------------------------------------------------|
 | cpis.plans.v1                | RecordOpened, PlanRegistered/Updated/Ended/Deleted        |
 | cpis.accesses.v1             | InformationAccessed                                      |
-| cpis.identity.v1             | NhsNumberSuperseded, NhsNumberMarkedInactive             |
+| cpis.identity.v1             | NhsNumberSuperseded, RecordMergedIn, NhsNumberMarkedInactive |
 | cpis.la-notifications.v1     | LocalAuthorityNotificationDue, one per LA per access/inactive |
 | cpis.uploads.v1              | UploadLedgerOpened, UploadProcessed, FileResponseSent (key: ODS) |
+| cpis.pds-identity-changes.v1 | IdentityChange: the PDS feed CP-IS follows (key: NHS number)  |
 | cpis.dead-letter.v1          | messages the projector could not apply, reason in headers |
 | cpis.relay-position.v1       | the relay's last published event-store position (transactional) |
 """
@@ -51,6 +52,10 @@ class Topics:
         return self._name("cpis.uploads.v1")
 
     @property
+    def pds_changes(self) -> str:
+        return self._name("cpis.pds-identity-changes.v1")
+
+    @property
     def dead_letter(self) -> str:
         return self._name("cpis.dead-letter.v1")
 
@@ -64,14 +69,15 @@ class Topics:
         return (self.plans, self.accesses, self.identity)
 
     def all(self) -> tuple[str, ...]:
-        return (*self.record_events, self.la_notifications, self.uploads, self.dead_letter,
-                self.relay_position)
+        return (*self.record_events, self.la_notifications, self.uploads, self.pds_changes,
+                self.dead_letter, self.relay_position)
 
     def for_event(self, event: Any) -> str:
         if isinstance(event, UploadLedger.Event):
             return self.uploads
         if isinstance(event, Record.InformationAccessed):
             return self.accesses
-        if isinstance(event, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive):
+        if isinstance(event, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive
+                      | Record.RecordMergedIn):
             return self.identity
         return self.plans

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.access import Access
+from domain.identity import ChangeKind, IdentityChange
 from domain.notifications import NotificationDue, NotificationKind
 from domain.plans import PlanType
 from domain.record import ChildProtectionRecord, record_id
@@ -50,6 +51,9 @@ def sample_record_events() -> dict[str, Any]:
             access=person_access, notify=["X26", "X27"], provenance=UPLOAD, **_common(6)),
         f"{ns}.NhsNumberSuperseded": Record.NhsNumberSuperseded(
             replacement=OTHER_CHILD, notify=["X26"], provenance=UPLOAD, **_common(7)),
+        f"{ns}.RecordMergedIn": Record.RecordMergedIn(
+            merged_from=OTHER_CHILD, plans=[plan(), plan(PlanType.LOOKED_AFTER_CHILD)],
+            accesses=[person_access], provenance=UPLOAD, **_common(10)),
         f"{ns}.NhsNumberMarkedInactive": Record.NhsNumberMarkedInactive(
             notify=[], provenance=UPLOAD, **_common(8)),
     }
@@ -84,3 +88,7 @@ def sample_notification() -> NotificationDue:
         notification_id=f"{RID}:6:X26", kind=NotificationKind.ACCESS, ods_code="X26",
         nhs_number=CHILD, record_id=UUID(str(RID)), version=6, occurred_at=AT,
         access=Access("ACCESS-1", AT, person()))
+
+
+def sample_identity_change() -> IdentityChange:
+    return IdentityChange("PDS-FEED-0001", ChangeKind.SUPERSEDED, CHILD, OTHER_CHILD)

@@ -56,6 +56,11 @@ class InMemoryViews(Views):
         newest = sorted(history.values(), key=lambda a: (a.accessed_at, a.access_id))[-keep:]
         self._accesses[nhs_number.value] = {a.access_id: a for a in newest}
 
+    def remove_record(self, nhs_number: NhsNumber) -> None:
+        self._plans = {slot: row for slot, row in self._plans.items()
+                       if slot[0] != nhs_number.value}
+        self._accesses.pop(nhs_number.value, None)
+
     def add_notification(self, notification: NotificationDue) -> None:
         self._notifications.setdefault(notification.notification_id, NotificationRow(notification))
 

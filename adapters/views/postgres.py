@@ -214,6 +214,11 @@ class PostgresViews(Views):
             "ORDER BY accessed_at DESC, access_id DESC LIMIT %s)").format(table),
             (nhs_number.value, nhs_number.value, keep))
 
+    def remove_record(self, nhs_number: NhsNumber) -> None:
+        for table in ("current_plans", "access_history"):
+            self.conn.execute(sql.SQL("DELETE FROM {} WHERE nhs_number = %s").format(
+                self._t(table)), (nhs_number.value,))
+
     def add_notification(self, notification: NotificationDue) -> None:
         params = notification_params(notification)
         if params["author"] is not None:

@@ -20,7 +20,14 @@ from streams.event_codec import (
     encode_event,
     encode_notification,
 )
-from tests.avro_samples import sample_events, sample_notification, system_access_event
+from streams.pds_feed import SCHEMA as PDS_SCHEMA
+from streams.pds_feed import decode_change, encode_change
+from tests.avro_samples import (
+    sample_events,
+    sample_identity_change,
+    sample_notification,
+    system_access_event,
+)
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "avro"
 REGISTRY = SchemaRegistry()
@@ -99,6 +106,8 @@ def test_golden_bytes_of_every_schema_version_decode_with_the_current_schema(
     assert golden.name.startswith(f"{name}.v")
     if name == NOTIFICATION_SCHEMA:
         assert decode_notification(record) == sample_notification()
+    elif name == PDS_SCHEMA:
+        assert decode_change(REGISTRY, golden.read_bytes()) == sample_identity_change()
     else:
         event, _ = decode_event(name, record)
         assert event == sample_events()[name]
@@ -131,3 +140,14 @@ def test_truncated_body_raises_avro_error() -> None:
 def test_unknown_event_type_has_no_codec() -> None:
     with pytest.raises(UnknownEventError, match="no Avro codec for str"):
         encode_event("not an event", 1)
+
+
+def test_identity_change_round_trips() -> None:
+    change = sample_identity_change()
+    assert decode_change(REGISTRY, encode_change(REGISTRY, change)) == change
+
+
+def test_a_record_event_on_the_pds_feed_is_refused() -> None:
+    data = REGISTRY.encode(*encode_event(sample_events()["uk.nhs.cpis.events.RecordOpened"], 1))
+    with pytest.raises(AvroError, match=r"expected uk\.nhs\.cpis\.pds\.IdentityChange"):
+        decode_change(REGISTRY, data)

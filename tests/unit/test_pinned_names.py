@@ -13,6 +13,7 @@ PINNED_TOPICS = {
     Record.InformationAccessed: "cpis:InformationAccessed.v1",
     Record.NhsNumberSuperseded: "cpis:NhsNumberSuperseded.v1",
     Record.NhsNumberMarkedInactive: "cpis:NhsNumberMarkedInactive.v1",
+    Record.RecordMergedIn: "cpis:RecordMergedIn.v1",
 }
 
 

@@ -1,0 +1,213 @@
+"""`cpis pds ...` (identity changes) and `cpis audit ...` (the operator audit)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.pds.feed_file import BadRow, read_changes
+from domain import audit
+from domain.access import Access
+from domain.errors import DomainError
+from domain.identity import IdentityChange, apply_identity_change
+from domain.nhs_number import NhsNumber
+from domain.views import PlanView, QueryAnswer
+from streams.bootstrap import build_application, topics_of
+from streams.kafka_admin import ensure_topics
+from streams.output import json_lines, table
+from streams.pds_feed import PdsFeedFollower, publish_changes
+from streams.settings import Settings, SettingsError
+
+log = logging.getLogger("cpis")
+
+
+def when(text: str) -> datetime:
+    """An ISO 8601 moment; without a zone it is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2026-11-01T12:00:00+00:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def nhs(text: str) -> NhsNumber:
+    try:
+        return NhsNumber.parse(text)
+    except DomainError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+# -- pds ----------------------------------------------------------------------------------
+
+def _changes(path: Path) -> tuple[list[IdentityChange], list[BadRow]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(f"cannot read {path}: {error.strerror}") from None
+    rows = list(read_changes(text, path.name))
+    bad = [r for r in rows if isinstance(r, BadRow)]
+    for row in bad:
+        log.error("%s line %d: %s (not applied)", path, row.line, row.reason)
+    return [r for r in rows if isinstance(r, IdentityChange)], bad
+
+
+def pds_import(settings: Settings, args: argparse.Namespace) -> int:
+    changes, bad = _changes(args.file)
+    app = build_application(settings)
+    applied = ignored = refused = 0
+    try:
+        for number, change in enumerate(changes, start=1):
+            try:
+                if apply_identity_change(app, change):
+                    applied += 1
+                else:
+                    ignored += 1
+            except DomainError as error:
+                refused += 1
+                log.error("change %s refused: %s", change.feed_id, error)
+            if number % 1000 == 0:
+                log.info("%d of %d changes done", number, len(changes))
+    finally:
+        app.close()
+    log.info("PDS import %s: %d applied, %d for numbers CP-IS does not hold, %d refused, "
+             "%d unreadable rows", args.file, applied, ignored, refused, len(bad))
+    return 1 if bad or refused else 0
+
+
+def pds_publish(settings: Settings, args: argparse.Namespace) -> int:
+    changes, bad = _changes(args.file)
+    topics = topics_of(settings)
+    ensure_topics(settings.require_kafka(), topics)
+    count = publish_changes(settings.kafka_bootstrap, topics.pds_changes, changes)
+    log.info("published %d changes to %s (%d unreadable rows)", count, topics.pds_changes,
+             len(bad))
+    return 1 if bad else 0
+
+
+def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
+    topics = topics_of(settings)
+    ensure_topics(settings.require_kafka(), topics)
+    app = build_application(settings)
+    try:
+        follower = PdsFeedFollower(app, settings.kafka_bootstrap, topics.pds_changes,
+                                   topics.dead_letter, f"{settings.topic_prefix}cpis-pds-feed")
+        follower.run(stop=args.stop, idle_timeout=args.idle_exit)
+    finally:
+        app.close()
+    return 0
+
+
+# -- audit --------------------------------------------------------------------------------
+
+def audit_history(settings: Settings, args: argparse.Namespace) -> int:
+    app = build_application(settings)
+    try:
+        entries = audit.full_history(app, args.nhs_number)
+    finally:
+        app.close()
+    if args.json:
+        json_lines(entries)
+    else:
+        table(["recorded at", "NHS number", "v", "event", "what", "channel", "message",
+               "file", "ASID"],
+              [(e.recorded_at, e.nhs_number, e.version, e.event, e.summary, e.channel,
+                e.message_id, e.file_sequence, e.asid) for e in entries])
+    return 0 if entries else 1
+
+
+def audit_at(settings: Settings, args: argparse.Namespace) -> int:
+    app = build_application(settings)
+    try:
+        state = audit.record_at(app, args.nhs_number, args.at)
+    finally:
+        app.close()
+    if state is None:
+        print(f"no record for NHS number {args.nhs_number} at {args.at.isoformat()}")
+        return 1
+    if args.json:
+        json_lines([state])
+        return 0
+    print(f"NHS number {state.nhs_number} at {state.at.isoformat()} (version {state.version}, "
+          f"{state.status})")
+    _print_answer(state.plans, state.history)
+    return 0
+
+
+def audit_query(settings: Settings, args: argparse.Namespace) -> int:
+    app = build_application(settings)
+    try:
+        answer: QueryAnswer | None = audit.answer_given(app, args.nhs_number, args.access_id)
+    finally:
+        app.close()
+    if answer is None:
+        print(f"no query {args.access_id} recorded for NHS number {args.nhs_number}")
+        return 1
+    if args.json:
+        json_lines([answer])
+        return 0
+    print(f"query {args.access_id} about NHS number {answer.nhs_number} was answered:")
+    _print_answer(answer.plans, answer.history)
+    return 0
+
+
+def _print_answer(plans: tuple[PlanView, ...], history: tuple[Access, ...]) -> None:
+    table(["plan", "LA", "LA name", "office hours", "emergency duty", "start", "end"],
+          [(p.plan_type.value, p.local_authority.ods_code, p.local_authority.name,
+            p.local_authority.office_hours_phone, p.local_authority.emergency_duty_phone,
+            p.start, p.end) for p in plans])
+    print()
+    table(["accessed at", "by", "organisation"],
+          [(a.accessed_at, a.author.display_name, a.author.organisation_ods) for a in history])
+
+
+def audit_accesses(settings: Settings, args: argparse.Namespace) -> int:
+    app = build_application(settings)
+    try:
+        rows = audit.accesses_by_organisation(app, args.start, args.end, args.org)
+    finally:
+        app.close()
+    if args.json:
+        json_lines(rows)
+    else:
+        table(["organisation", "name", "accesses", "NHS numbers"],
+              [(r.ods_code, r.name, r.accesses, r.nhs_numbers) for r in rows])
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pds = commands.add_parser("pds", help="PDS identity changes (merges, retired numbers)")
+    pds_commands = pds.add_subparsers(dest="pds_command", required=True, metavar="ACTION")
+    for name, handler, text in (
+        ("import", pds_import, "apply a CSV or JSON batch of identity changes"),
+        ("publish", pds_publish, "publish a CSV or JSON batch to the PDS feed topic"),
+    ):
+        sub = pds_commands.add_parser(name, help=text)
+        sub.add_argument("file", type=Path, help="CSV (feed_id,change,nhs_number,replacement) "
+                         "or JSON (array or JSON lines)")
+        sub.set_defaults(handler=handler)
+    follow = pds_commands.add_parser("follow", help="apply changes from the PDS feed topic")
+    follow.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS")
+    follow.set_defaults(handler=pds_follow)
+
+    aud = commands.add_parser("audit", help="the operator audit trail")
+    aud_commands = aud.add_subparsers(dest="audit_command", required=True, metavar="REPORT")
+    history = aud_commands.add_parser("history", help="every event of an NHS number, "
+                                      "across merges, with who, when, message and file")
+    history.add_argument("nhs_number", type=nhs)
+    at = aud_commands.add_parser("at", help="the record as it stood at a moment")
+    at.add_argument("nhs_number", type=nhs)
+    at.add_argument("at", type=when, help="ISO 8601, e.g. 2026-11-01T12:00:00+00:00")
+    query = aud_commands.add_parser("query", help="what a given query was answered")
+    query.add_argument("nhs_number", type=nhs)
+    query.add_argument("access_id", help="the query's event id")
+    accesses = aud_commands.add_parser("accesses", help="accesses by organisation in a period")
+    accesses.add_argument("--from", dest="start", type=when, required=True)
+    accesses.add_argument("--to", dest="end", type=when, required=True)
+    accesses.add_argument("--org", default=None, help="only this organisation (ODS code)")
+    for sub, handler in ((history, audit_history), (at, audit_at), (query, audit_query),
+                         (accesses, audit_accesses)):
+        sub.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+        sub.set_defaults(handler=handler)

@@ -1,0 +1,100 @@
+"""The PDS identity-change feed on Kafka (our own schema, uk.nhs.cpis.pds.IdentityChange).
+
+The follower: 1. consumes a batch; 2. applies each change (a merge or a retirement, saved
+by the application); 3. commits the consumer offsets only then. A crash before 3 replays the
+batch, and applying a change twice changes nothing. A message that cannot be read goes to
+the dead-letter topic with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from confluent_kafka import Consumer, Producer
+
+from domain.application import CpisApplication
+from domain.errors import DomainError
+from domain.identity import ChangeKind, IdentityChange, apply_identity_change
+from domain.nhs_number import NhsNumber
+from streams.avro_registry import AvroError, SchemaRegistry
+from streams.projector import KafkaDeadLetters, as_message
+from streams.view_writer import Message
+
+log = logging.getLogger(__name__)
+SCHEMA = "uk.nhs.cpis.pds.IdentityChange"
+
+
+def encode_change(registry: SchemaRegistry, change: IdentityChange) -> bytes:
+    return registry.encode(SCHEMA, {
+        "feed_id": change.feed_id, "change": change.kind.value,
+        "nhs_number": change.nhs_number.value,
+        "replacement": change.replacement.value if change.replacement else None})
+
+
+def decode_change(registry: SchemaRegistry, data: bytes) -> IdentityChange:
+    name, record = registry.decode(data)
+    if name != SCHEMA:
+        raise AvroError(f"expected {SCHEMA} on the PDS feed, got {name}")
+    return IdentityChange(record["feed_id"], ChangeKind(record["change"]),
+                          NhsNumber(record["nhs_number"]),
+                          NhsNumber(record["replacement"]) if record["replacement"] else None)
+
+
+def publish_changes(bootstrap: str, topic: str, changes: Iterable[IdentityChange]) -> int:
+    registry, producer, count = SchemaRegistry(), Producer({"bootstrap.servers": bootstrap}), 0
+    for change in changes:
+        producer.produce(topic, key=change.nhs_number.value.encode(),
+                         value=encode_change(registry, change))
+        producer.poll(0)
+        count += 1
+    if producer.flush(30) > 0:
+        raise RuntimeError("PDS feed messages not delivered")
+    return count
+
+
+class PdsFeedFollower:
+    def __init__(self, app: CpisApplication, bootstrap: str, topic: str, dead_letter: str,
+                 group_id: str = "cpis-pds-feed") -> None:
+        self.app = app
+        self.topic = topic
+        self.registry = SchemaRegistry()
+        self.dead_letters = KafkaDeadLetters(bootstrap, dead_letter)
+        self.consumer = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+            "auto.offset.reset": "earliest"})
+        self.applied = 0
+        self.ignored = 0
+
+    def run(self, stop: Callable[[], bool] = lambda: False,
+            idle_timeout: float | None = None) -> int:
+        self.consumer.subscribe([self.topic])
+        idle_since = time.monotonic()
+        try:
+            while not stop():
+                batch = [as_message(m) for m in self.consumer.consume(200, 0.5)
+                         if m.error() is None]
+                if batch:
+                    idle_since = time.monotonic()
+                    self._apply(batch)
+                elif idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
+                    break
+        finally:
+            self.consumer.close()
+        return self.applied
+
+    def _apply(self, batch: list[Message]) -> None:
+        for message in batch:
+            try:
+                change = decode_change(self.registry, message.value or b"")
+                if apply_identity_change(self.app, change):
+                    self.applied += 1
+                else:
+                    self.ignored += 1
+            except (AvroError, DomainError, ValueError) as error:
+                self.dead_letters.send(message, f"{type(error).__name__}: {error}")
+        self.dead_letters.flush()
+        self.consumer.commit(asynchronous=False)
+        log.info("PDS feed: %d changes applied, %d for numbers CP-IS does not hold",
+                 self.applied, self.ignored)
