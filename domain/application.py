@@ -6,6 +6,8 @@ the same NHS number is retried on the fresh record (optimistic concurrency).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +35,7 @@ from domain.uploads import FileCode, LaUpload, UploadOutcome, file_code_for
 from domain.views import HistoryEntry, PlanView, QueryAnswer
 
 APPLICATION_NAME = "CPIS"
-SAVE_ATTEMPTS = 5
+SAVE_ATTEMPTS = 30  # contended NHS numbers: a few writers on one record at once
 T = TypeVar("T")
 
 
@@ -290,5 +292,6 @@ class CpisApplication(Application[UUID]):
             except RecordConflictError:
                 if number == SAVE_ATTEMPTS:
                     raise
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(number, 6)))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
 
