@@ -75,6 +75,8 @@ class CpisApplication(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.clock = clock
+        self._known_records: set[UUID] = set()
+        self._known_up_to = 0
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -207,10 +209,12 @@ class CpisApplication(Application[UUID]):
 
     def _apply_records(self, upload: LaUpload, mesh_message_id: str, pds: PdsPort,
                        records: dict[NhsNumber, ChildProtectionRecord]) -> UploadOutcome:
+        known = self.known_records()
+
         def load(nhs_number: NhsNumber) -> ChildProtectionRecord:
             if nhs_number not in records:
-                records[nhs_number] = (self.find_record(nhs_number)
-                                       or ChildProtectionRecord(nhs_number=nhs_number))
+                found = self.find_record(nhs_number) if record_id(nhs_number) in known else None
+                records[nhs_number] = found or ChildProtectionRecord(nhs_number=nhs_number)
             return records[nhs_number]
 
         provenance = Provenance(Channel.MESH, mesh_message_id, file_sequence=upload.sequence)
@@ -221,6 +225,21 @@ class CpisApplication(Application[UUID]):
             records.clear()
             return UploadOutcome(upload.sequence, FileCode.CPF05, (), str(error))
         return UploadOutcome(upload.sequence, file_code_for(results), results)
+
+    def known_records(self) -> set[UUID]:
+        """Ids of every record opened so far, from the notification log (kept up to date).
+
+        Lets a large upload skip a lookup per new NHS number. A record opened by another
+        process meanwhile makes the save conflict, and the upload is retried afresh.
+        """
+        while True:
+            page = self.recorder.select_notifications(
+                start=self._known_up_to + 1, limit=10_000,
+                topics=[ChildProtectionRecord.Opened.TOPIC])
+            if not page:
+                return self._known_records
+            self._known_records.update(UUID(str(n.originator_id)) for n in page)
+            self._known_up_to = page[-1].id
 
     def record_file_response(self, ods_code: str, mesh_message_id: str,
                              response_message_id: str) -> None:

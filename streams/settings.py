@@ -105,6 +105,9 @@ class Settings:
             "POSTGRES_DBNAME": pg.dbname,
             "POSTGRES_USER": pg.user,
             "POSTGRES_PASSWORD": pg.password,
+            # one INSERT through a function: a big save (a 10,000-record upload) in
+            # pipeline mode stalled client and server on each other
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
         }
         if pg.schema:
             env["POSTGRES_SCHEMA"] = pg.schema

@@ -1,0 +1,87 @@
+"""Shared pieces of the benchmarks: services from the environment, fresh schemas, timing,
+and the results (JSON plus a short Markdown table) in bench/results/."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from streams.settings import Settings, load_settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str
+    value: float
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    met: bool | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+def timed(work: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def settings_for_bench() -> Settings:
+    """The services infra/bench.sh started (CPIS_* variables), PostgreSQL event store."""
+    settings = load_settings()
+    if "CPIS_POSTGRES_PORT" not in os.environ or not settings.kafka_bootstrap:
+        raise SystemExit("start the services first: run ./infra/bench.sh (it does)")
+    return replace(settings, event_store="postgres")
+
+
+@contextmanager
+def fresh_schemas(settings: Settings) -> Iterator[Settings]:
+    """Event store and views in new schemas, dropped afterwards; a fresh topic prefix."""
+    tag = uuid.uuid4().hex[:8]
+    events, views = f"bench_es_{tag}", f"bench_views_{tag}"
+    with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{events}"')
+        conn.execute(f'CREATE SCHEMA "{views}"')
+    try:
+        yield replace(settings, postgres=replace(settings.postgres, schema=events),
+                      views_schema=views, topic_prefix=f"bench{tag}.")
+    finally:
+        with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{events}" CASCADE')
+            conn.execute(f'DROP SCHEMA "{views}" CASCADE')
+
+
+def write_results(results: list[Result]) -> str:
+    RESULTS.mkdir(exist_ok=True)
+    payload = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                           "platform": platform.platform()},
+               "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+    (RESULTS / "results.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    lines = ["| benchmark | result | baseline | ratio | target | met |",
+             "|---|---|---|---|---|---|"]
+    for r in results:
+        base = f"{r.baseline:,.0f} {r.unit} ({r.baseline_name})" if r.baseline else "-"
+        ratio = f"{r.ratio:.0%}" if r.ratio is not None else "-"
+        met = "-" if r.met is None else ("yes" if r.met else "NO")
+        lines.append(f"| {r.name} | {r.value:,.1f} {r.unit} | {base} | {ratio} | {r.target} | "
+                     f"{met} |")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "results.md").write_text(text)
+    return text

@@ -1,0 +1,78 @@
+"""Upload ingest: records per second from one LA File to events stored in PostgreSQL.
+
+Baseline, same run: the very same stored events inserted with eventsourcing's recorder
+directly (no parsing, no checks, no aggregates) into a fresh schema.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import StoredEvent
+
+from adapters.mesh.la_file import parse_la_file
+from adapters.pds.synthetic import SyntheticPds
+from bench.common import Result, fresh_schemas, timed
+from domain.application import CpisApplication
+from streams.bootstrap import build_application
+from streams.settings import Settings
+
+TARGET = 20_000.0
+RECORD = """  <record><CP-ISRecord>
+    <pertinentInformation>
+      <npfitlc:contentId root="2.16.840.1.113883.2.1.3.2.4.18.16" extension="COCT_TP146101GB01#CPPInformation"/>
+      <COCT_TP146101GB01.CPPInformation>
+        <component><cPPStartDate><value value="202501060900"/></cPPStartDate></component>
+      </COCT_TP146101GB01.CPPInformation>
+    </pertinentInformation>
+    <subject>
+      <npfitlc:contentId root="2.16.840.1.113883.2.1.3.2.4.18.16" extension="COCT_TP145101GB01#Child"/>
+      <COCT_TP145101GB01.Child>
+        <id root="2.16.840.1.113883.2.1.4.1" extension="{nhs}"/>
+        <childPerson><birthTime value="20150101"/><name><given>Bench</given><family>Child{i}</family></name></childPerson>
+      </COCT_TP145101GB01.Child>
+    </subject>
+  </CP-ISRecord></record>
+"""
+
+
+def synthetic_file(records: int, sequence: int = 1) -> bytes:
+    from domain.nhs_number import check_digit
+
+    rows, base = [], 999010000
+    while len(rows) < records:
+        digit = check_digit(str(base))
+        if digit is not None:
+            rows.append(RECORD.format(nhs=f"{base}{digit}", i=len(rows)))
+        base += 1
+    head = (f'<File xmlns="urn:hl7-org:v3" xmlns:npfitlc="NPFIT:HL7:Localisation">'
+            f'<creationTime value="20261101090000"/><id extension="{sequence}"/>'
+            f'<transmissionQuantity value="{records}"/><communicationFunctionSnd><organisation>'
+            '<id root="2.16.840.1.113883.2.1.3.2.4.19.1" extension="X26"/><name>Northtown</name>'
+            '<telecom value="tel:01632960001" use="WP"/><telecom value="tel:01632960999" '
+            'use="EC"/></organisation></communicationFunctionSnd>')
+    return (head + "".join(rows) + "</File>").encode()
+
+
+def run(settings: Settings, records: int = 10_000) -> Result:
+    data = synthetic_file(records)
+    pds = SyntheticPds.load()
+    with fresh_schemas(settings) as bench:
+        app = build_application(bench)
+        try:
+            seconds = timed(lambda: app.process_upload(parse_la_file(data), "BENCH-1", pds))
+            stored = list(app.recorder.select_notifications(start=1, limit=10 * records + 10))
+        finally:
+            app.close()
+    with fresh_schemas(settings) as raw:
+        baseline_app = CpisApplication(env=raw.event_store_env())
+        try:
+            events = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                      for n in stored]
+            baseline_seconds = timed(lambda: baseline_app.recorder.insert_events(events))
+        finally:
+            baseline_app.close()
+    rate, baseline_rate = records / seconds, records / baseline_seconds
+    return Result("upload ingest (10,000-record File -> PostgreSQL events)", "records/s", rate,
+                  baseline_rate, "raw eventsourcing insert of the same events",
+                  f">= {TARGET:,.0f} records/s", rate >= TARGET,
+                  {"records": records, "events": len(stored), "seconds": seconds,
+                   "baseline_seconds": baseline_seconds})
