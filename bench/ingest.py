@@ -16,18 +16,21 @@ from streams.bootstrap import build_application
 from streams.settings import Settings
 
 TARGET = 20_000.0
-RECORD = """  <record><CP-ISRecord>
+TEMPLATE_ROOT = "2.16.840.1.113883.2.1.3.2.4.18.16"
+RECORD = f"""  <record><CP-ISRecord>
     <pertinentInformation>
-      <npfitlc:contentId root="2.16.840.1.113883.2.1.3.2.4.18.16" extension="COCT_TP146101GB01#CPPInformation"/>
+      <npfitlc:contentId root="{TEMPLATE_ROOT}"
+          extension="COCT_TP146101GB01#CPPInformation"/>
       <COCT_TP146101GB01.CPPInformation>
         <component><cPPStartDate><value value="202501060900"/></cPPStartDate></component>
       </COCT_TP146101GB01.CPPInformation>
     </pertinentInformation>
     <subject>
-      <npfitlc:contentId root="2.16.840.1.113883.2.1.3.2.4.18.16" extension="COCT_TP145101GB01#Child"/>
+      <npfitlc:contentId root="{TEMPLATE_ROOT}" extension="COCT_TP145101GB01#Child"/>
       <COCT_TP145101GB01.Child>
-        <id root="2.16.840.1.113883.2.1.4.1" extension="{nhs}"/>
-        <childPerson><birthTime value="20150101"/><name><given>Bench</given><family>Child{i}</family></name></childPerson>
+        <id root="2.16.840.1.113883.2.1.4.1" extension="{{nhs}}"/>
+        <childPerson><birthTime value="20150101"/>
+          <name><given>Bench</given><family>Child{{i}}</family></name></childPerson>
       </COCT_TP145101GB01.Child>
     </subject>
   </CP-ISRecord></record>
@@ -37,7 +40,8 @@ RECORD = """  <record><CP-ISRecord>
 def synthetic_file(records: int, sequence: int = 1) -> bytes:
     from domain.nhs_number import check_digit
 
-    rows, base = [], 999010000
+    rows: list[str] = []
+    base = 999010000
     while len(rows) < records:
         digit = check_digit(str(base))
         if digit is not None:
