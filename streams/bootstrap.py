@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
+
+from eventsourcing.persistence import InternalError
 
 from adapters.hl7v3.query_service import Hl7QueryService
 from adapters.mesh.mailbox import Mailbox
@@ -25,7 +28,15 @@ def build_application(
 ) -> CpisApplication:
     if settings.event_store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return CpisApplication(env=settings.event_store_env(), clock=clock)
+    for attempt in range(1, 6):
+        try:
+            return CpisApplication(env=settings.event_store_env(), clock=clock)
+        except InternalError as error:
+            # processes starting together race to create the tables and functions
+            if "concurrently" not in str(error) or attempt == 5:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def topics_of(settings: Settings) -> Topics:

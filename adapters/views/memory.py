@@ -19,10 +19,14 @@ class InMemoryViews(Views):
         self._plans: dict[PlanSlot, PlanRow] = {}
         self._accesses: dict[str, dict[str, Access]] = {}
         self._notifications: dict[str, NotificationRow] = {}
+        self._retired: set[str] = set()
 
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
                  source_file: int | None) -> None:
         slot = (nhs_number.value, plan.local_authority.ods_code, plan.plan_type.value)
+        held = self._plans.get(slot)
+        if nhs_number.value in self._retired or (held is not None and held.version > version):
+            return
         self._plans[slot] = PlanRow(nhs_number.value, plan, version, source_file)
 
     def _change_dates(
@@ -30,7 +34,7 @@ class InMemoryViews(Views):
         delete: datetime | None = None,
     ) -> None:
         row = self._plans.get(slot)
-        if row is None:
+        if row is None or row.version > version:
             return
         dates = row.plan.dates
         dates = dates.ended_at(end) if end is not None else dates
@@ -51,12 +55,15 @@ class InMemoryViews(Views):
         self._change_dates((nhs_number.value, ods_code, plan_type.value), version, delete=delete)
 
     def add_access(self, nhs_number: NhsNumber, access: Access, keep: int) -> None:
+        if nhs_number.value in self._retired:
+            return
         history = self._accesses.setdefault(nhs_number.value, {})
         history[access.access_id] = access
         newest = sorted(history.values(), key=lambda a: (a.accessed_at, a.access_id))[-keep:]
         self._accesses[nhs_number.value] = {a.access_id: a for a in newest}
 
     def remove_record(self, nhs_number: NhsNumber) -> None:
+        self._retired.add(nhs_number.value)
         self._plans = {slot: row for slot, row in self._plans.items()
                        if slot[0] != nhs_number.value}
         self._accesses.pop(nhs_number.value, None)

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS {la_notifications} (
   occurred_at timestamptz NOT NULL, access_id text, accessed_at timestamptz, author jsonb,
   replacement text, status text NOT NULL DEFAULT 'pending', mesh_message_id text,
   attempts int NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS {retired} (nhs_number text PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS {offsets} (
   topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL,
   PRIMARY KEY (topic, partition));
@@ -69,7 +70,7 @@ class PostgresViewStore:
 
     def create_generation(self, conn: Conn, generation: int) -> None:
         names = {t: sql.Identifier(self.schema, f"g{generation}_{t}")
-                 for t in (*VIEW_TABLES, "offsets")}
+                 for t in (*VIEW_TABLES, "retired", "offsets")}
         names["access_index"] = sql.Identifier(f"g{generation}_access_history_by_time")
         conn.execute(sql.SQL(DDL).format(**names))
 
@@ -113,7 +114,7 @@ class PostgresViewStore:
                 self._state())).fetchone()
             assert row is not None
             generation = int(str(row["active_generation"])) + 1
-            for table in (*VIEW_TABLES, "offsets"):
+            for table in (*VIEW_TABLES, "retired", "offsets"):
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
                     sql.Identifier(self.schema, f"g{generation}_{table}")))
             self.create_generation(conn, generation)
@@ -131,7 +132,7 @@ class PostgresViewStore:
 
     def drop_generation(self, generation: int) -> None:
         with self.connect() as conn:
-            for table in (*VIEW_TABLES, "offsets"):
+            for table in (*VIEW_TABLES, "retired", "offsets"):
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
                     sql.Identifier(self.schema, f"g{generation}_{table}")))
 
@@ -175,23 +176,28 @@ class PostgresViews(Views):
                  source_file: int | None) -> None:
         params = plan_params(nhs_number, plan, version, source_file)
         columns = list(params)
+        if self._retired(nhs_number):
+            return
         self.conn.execute(sql.SQL(
-            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (nhs_number, ods_code, plan_type) "
-            "DO UPDATE SET {}").format(
-                self._t("current_plans"),
+            "INSERT INTO {t} ({}) VALUES ({}) ON CONFLICT (nhs_number, ods_code, plan_type) "
+            "DO UPDATE SET {} WHERE {t}.version < EXCLUDED.version").format(
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
                 sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
                 sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                                   for c in columns[3:])),
+                                   for c in columns[3:]), t=self._t("current_plans")),
             params)
+
+    def _retired(self, nhs_number: NhsNumber) -> bool:
+        return self.conn.execute(sql.SQL("SELECT 1 FROM {} WHERE nhs_number = %s").format(
+            self._t("retired")), (nhs_number.value,)).fetchone() is not None
 
     def _set_date(self, column: str, nhs_number: NhsNumber, ods_code: str,
                   plan_type: PlanType, value: datetime, version: int) -> None:
         self.conn.execute(sql.SQL(
             "UPDATE {} SET {} = %s, version = %s "
-            "WHERE nhs_number = %s AND ods_code = %s AND plan_type = %s").format(
-                self._t("current_plans"), sql.Identifier(column)),
-            (value, version, nhs_number.value, ods_code, plan_type.value))
+            "WHERE nhs_number = %s AND ods_code = %s AND plan_type = %s AND version < %s"
+            ).format(self._t("current_plans"), sql.Identifier(column)),
+            (value, version, nhs_number.value, ods_code, plan_type.value, version))
 
     def end_plan(self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType,
                  end: datetime, version: int) -> None:
@@ -202,6 +208,8 @@ class PostgresViews(Views):
         self._set_date("delete_at", nhs_number, ods_code, plan_type, delete, version)
 
     def add_access(self, nhs_number: NhsNumber, access: Access, keep: int) -> None:
+        if self._retired(nhs_number):
+            return
         table = self._t("access_history")
         self.conn.execute(sql.SQL(
             "INSERT INTO {} (nhs_number, access_id, accessed_at, author_identity, author) "
@@ -215,6 +223,8 @@ class PostgresViews(Views):
             (nhs_number.value, nhs_number.value, keep))
 
     def remove_record(self, nhs_number: NhsNumber) -> None:
+        self.conn.execute(sql.SQL("INSERT INTO {} VALUES (%s) ON CONFLICT DO NOTHING").format(
+            self._t("retired")), (nhs_number.value,))
         for table in ("current_plans", "access_history"):
             self.conn.execute(sql.SQL("DELETE FROM {} WHERE nhs_number = %s").format(
                 self._t(table)), (nhs_number.value,))

@@ -77,3 +77,14 @@ def test_a_notification_is_queued_once_as_pending(views: Views) -> None:
     assert [(r.notification.notification_id, r.status) for r in rows] == [
         (sample_notification().notification_id, "pending"), ("other", "pending")]
     assert rows[0].notification == sample_notification()
+
+
+def test_views_do_not_depend_on_the_order_topics_are_replayed_in(views: Views) -> None:
+    views.put_plan(CHILD, plan(end=datetime(2026, 1, 1, 9, 0)), 5, 2)
+    views.put_plan(CHILD, plan(), 3, 1)  # an older version arriving late changes nothing
+    assert views.plans()[0].version == 5
+    views.remove_record(CHILD)  # retired: later plans and accesses for it are ignored
+    views.put_plan(CHILD, plan(la=LA_B), 6, 3)
+    views.add_access(CHILD, access(1), keep=25)
+    assert views.plans() == []
+    assert views.accesses() == []
