@@ -77,13 +77,7 @@ LOG
 }
 
 stop() {
-  if [ -f "$state/pid" ]; then
-    local pid; pid=$(cat "$state/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$state/pid"
-  fi
+  stop_pidfile "$state/pid"
   rm -f "$envfile"
   log "Kafka stopped"
 }

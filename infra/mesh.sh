@@ -45,13 +45,7 @@ start() {
 }
 
 stop() {
-  if [ -f "$state/pid" ]; then
-    local pid; pid=$(cat "$state/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$state/pid"
-  fi
+  stop_pidfile "$state/pid"
   rm -f "$envfile"
   log "mesh-sandbox stopped"
 }

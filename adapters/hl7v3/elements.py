@@ -100,3 +100,7 @@ def devices(to_asid: str, from_asid: str) -> list[Element]:
 
 def control_act_author(asid: str) -> Element:
     return E.author1(E.AgentSystemSDS(E.agentSystemSDS(ii(v.ASID_ROOT, asid))))
+
+
+def to_bytes(element: Element) -> bytes:
+    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))

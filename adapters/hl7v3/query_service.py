@@ -16,11 +16,11 @@ from typing import Protocol
 from lxml import etree
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.elements import Element
+from adapters.hl7v3.elements import Element, to_bytes
 from adapters.hl7v3.errors import Hl7Error, invalid_message, no_records_found
 from adapters.hl7v3.failure_writer import failure_message
 from adapters.hl7v3.query_parser import NS, ParsedQuery, parse_query
-from adapters.hl7v3.response_writer import IdFactory, new_id, response_message, to_bytes
+from adapters.hl7v3.response_writer import IdFactory, new_id, response_message
 from adapters.hl7v3.safe_xml import MAX_BYTES, parse_xml
 from adapters.hl7v3.soap import unwrap, wrap
 from domain.application import QueryRequest

@@ -6,8 +6,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from lxml import etree
-
 from adapters.hl7v3 import vocabulary as v
 from adapters.hl7v3.elements import (
     E,
@@ -93,6 +91,3 @@ def response_message(answer: QueryAnswer, now: datetime, to_asid: str, cpis_asid
             E.queryAck(E.queryResponseCode(code="OK")),
             classCode="CACT", moodCode="EVN"))
 
-
-def to_bytes(element: Element) -> bytes:
-    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lxml import etree
-
 from adapters.hl7v3.elements import E, Element, local_authority, value
 from adapters.hl7v3.timestamps import format_ts
 from domain.local_authority import LocalAuthority
@@ -46,6 +44,3 @@ def file_response(outcome: UploadOutcome, la: LocalAuthority, now: datetime) -> 
     ]
     return E.FileResponse(*parts)
 
-
-def to_bytes(element: Element) -> bytes:
-    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))

@@ -15,7 +15,7 @@ from datetime import datetime
 from mesh_client import MeshError
 from requests import RequestException
 
-from adapters.mesh.file_response import to_bytes
+from adapters.hl7v3.elements import to_bytes
 from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.notification_writer import NotificationContext, notification_message
 from adapters.mesh.workflows import LaMailboxes, Workflows

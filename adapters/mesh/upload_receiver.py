@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from adapters.mesh.file_response import file_response, to_bytes, unknown_local_authority
+from adapters.hl7v3.elements import to_bytes
+from adapters.mesh.file_response import file_response, unknown_local_authority
 from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.mesh.mailbox import InboundMessage, Mailbox
 from adapters.mesh.workflows import LaMailboxes, Workflows
