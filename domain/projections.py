@@ -40,8 +40,9 @@ class NotificationRow:
     status: str = "pending"
 
 
-class Views(ABC):
-    """Port: the three views. Implementations apply these inside one unit of work."""
+class ViewUpdates(ABC):
+    """Port: the changes the projection handlers make to the three views, applied inside one
+    unit of work (a write-only batch implements just these)."""
 
     @abstractmethod
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
@@ -71,6 +72,10 @@ class Views(ABC):
     def add_notification(self, notification: NotificationDue) -> None:
         """Queue a pending notification (once per notification id)."""
 
+
+class Views(ViewUpdates):
+    """Port: the three views, updated and read."""
+
     # reads, for tests, replay comparison and the outbound sender
     @abstractmethod
     def plans(self) -> list[PlanRow]: ...
@@ -82,7 +87,7 @@ class Views(ABC):
     def notifications(self) -> list[NotificationRow]: ...
 
 
-def project(event: Any, views: Views) -> None:
+def project(event: Any, views: ViewUpdates) -> None:
     """Apply one record event to the views. Events with no view effect are ignored."""
     version = event.originator_version
     if isinstance(event, Record.PlanRegistered | Record.PlanUpdated):

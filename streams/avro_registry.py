@@ -35,9 +35,10 @@ class Schema:
 
 def _load(path: Path) -> Schema:
     raw = json.loads(path.read_text())
-    parsed = parse_schema(raw, _write_hint=False, named_schemas={})
-    canonical = to_parsing_canonical_form(parsed)
+    canonical = to_parsing_canonical_form(parse_schema(raw, _write_hint=False, named_schemas={}))
     fp = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))[::-1]
+    # parsed once with fastavro's hint: without it every read and write parses it again
+    parsed = parse_schema(raw, named_schemas={})
     return Schema(f"{raw['namespace']}.{raw['name']}", parsed, fp, path)
 
 
@@ -80,9 +81,9 @@ class SchemaRegistry:
         if writer is None:
             raise AvroError(f"unknown Avro schema fingerprint {data[2:10][::-1].hex()}")
         reader = self.current.get(writer.full_name, writer)
+        resolve = None if reader is writer else reader.parsed  # no resolution when the same
         try:
-            record = fastavro.schemaless_reader(io.BytesIO(data[10:]), writer.parsed,
-                                                reader.parsed)
+            record = fastavro.schemaless_reader(io.BytesIO(data[10:]), writer.parsed, resolve)
         except (ValueError, TypeError, EOFError, IndexError, KeyError) as error:
             raise AvroError(f"cannot read {writer.full_name}: {error}") from error
         if not isinstance(record, dict):

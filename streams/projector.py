@@ -163,7 +163,7 @@ class Projector:
                 self._reseek(conn, generation)
                 return
             views = PostgresViews(conn, self.store.schema, generation)
-            offsets = apply_messages(conn, views, batch, self.registry, self.dead_letters)
+            offsets = apply_messages(views, batch, self.registry, self.dead_letters)
             self.dead_letters.flush()
             self.store.save_offsets(conn, generation, offsets)
         self.applied += len(batch)

@@ -73,7 +73,7 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
                 if not batch:
                     continue
                 with conn.transaction():
-                    offsets = apply_messages(conn, views, batch, registry, dead)
+                    offsets = apply_messages(views, batch, registry, dead)
                     store.save_offsets(conn, generation, offsets)
                 total += len(batch)
                 if progress is not None:

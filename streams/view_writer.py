@@ -1,18 +1,23 @@
 """Apply consumed messages to the views; shared by the projector and the replay.
 
-A message that cannot be decoded or applied (a poison message) goes to the dead letters
-with the reason, and the stream goes on; its offset still advances.
+A batch is applied as one unit of work (adapters/views/batch.py): decode every message, load
+the rows of the NHS numbers it touches, run the projection handlers in memory, write the net
+change with COPY. A message that cannot be decoded or applied (a poison message) goes to the
+dead letters with the reason, and the stream goes on; its offset still advances. Should a
+handler fail on a decoded event, the batch is applied again message by message, each in its
+own savepoint, so only that message is dead-lettered.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-import psycopg
-
-from domain.projections import Views, project
+from adapters.views.postgres import PostgresViews
+from adapters.views.postgres_batch import load_batch, write_batch
+from domain.nhs_number import NhsNumber
+from domain.projections import project
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import decode_event
 
@@ -53,18 +58,57 @@ class CountingDeadLetters:
         return None
 
 
-def apply_messages(conn: psycopg.Connection[dict[str, object]], views: Views,
-                   messages: list[Message], registry: SchemaRegistry,
+def apply_messages(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
                    dead_letters: DeadLetters) -> Offsets:
-    """Apply each message in its own savepoint; return the next offset per partition."""
-    offsets: Offsets = {}
+    """Apply the batch in the caller's transaction; return the next offset per partition."""
+    events, poison = decode_messages(messages, registry)
+    batch = load_batch(views, touched_numbers(events))
+    try:
+        for event in events:
+            project(event, batch)
+    except POISON as error:
+        log.warning("batch of %d needs one-by-one application: %s", len(messages), error)
+        return apply_one_by_one(views, messages, registry, dead_letters)
+    for message, reason in poison:
+        dead_letters.send(message, reason)
+    write_batch(views, batch)
+    return next_offsets(messages)
+
+
+def touched_numbers(events: list[Any]) -> set[str]:
+    numbers = (getattr(event, "nhs_number", None) for event in events)
+    return {n.value for n in numbers if isinstance(n, NhsNumber)}
+
+
+def decode_messages(messages: list[Message], registry: SchemaRegistry
+                    ) -> tuple[list[Any], list[tuple[Message, str]]]:
+    """(domain events in order, poison messages with their reasons)."""
+    events, poison = [], []
     for message in messages:
         try:
-            with conn.transaction():
-                name, record = registry.decode(message.value or b"")
-                event, _ = decode_event(name, record)
-                project(event, views)
+            events.append(decode_message(message, registry))
+        except POISON as error:
+            poison.append((message, f"{type(error).__name__}: {error}"))
+    return events, poison
+
+
+def decode_message(message: Message, registry: SchemaRegistry) -> Any:
+    name, record = registry.decode(message.value or b"")
+    event, _ = decode_event(name, record)
+    return event
+
+
+def next_offsets(messages: list[Message]) -> Offsets:
+    return {(m.topic, m.partition): m.offset + 1 for m in messages}
+
+
+def apply_one_by_one(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
+                     dead_letters: DeadLetters) -> Offsets:
+    """Apply each message in its own savepoint, dead-lettering the ones that fail."""
+    for message in messages:
+        try:
+            with views.conn.transaction():
+                project(decode_message(message, registry), views)
         except POISON as error:
             dead_letters.send(message, f"{type(error).__name__}: {error}")
-        offsets[(message.topic, message.partition)] = message.offset + 1
-    return offsets
+    return next_offsets(messages)

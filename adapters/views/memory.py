@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,6 +15,11 @@ from domain.projections import AccessRow, NotificationRow, PlanRow, Views
 PlanSlot = tuple[str, str, str]
 
 
+def plan_slot(row: PlanRow) -> PlanSlot:
+    """(NHS number, ODS code, plan type): the key of a current-plans row."""
+    return (row.nhs_number, row.plan.local_authority.ods_code, row.plan.plan_type.value)
+
+
 class InMemoryViews(Views):
     def __init__(self) -> None:
         self._plans: dict[PlanSlot, PlanRow] = {}
@@ -21,13 +27,30 @@ class InMemoryViews(Views):
         self._notifications: dict[str, NotificationRow] = {}
         self._retired: set[str] = set()
 
+    @classmethod
+    def holding(cls, plans: Iterable[PlanRow], retired: Iterable[str]) -> InMemoryViews:
+        """Views that start with these plan rows and retired NHS numbers."""
+        views = cls()
+        views._plans = {plan_slot(row): row for row in plans}
+        views._retired = set(retired)
+        return views
+
+    def plan_slots(self) -> dict[PlanSlot, PlanRow]:
+        return dict(self._plans)
+
+    def retired_numbers(self) -> frozenset[str]:
+        return frozenset(self._retired)
+
+    def is_retired(self, nhs_number: str) -> bool:
+        return nhs_number in self._retired
+
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
                  source_file: int | None) -> None:
-        slot = (nhs_number.value, plan.local_authority.ods_code, plan.plan_type.value)
-        held = self._plans.get(slot)
+        row = PlanRow(nhs_number.value, plan, version, source_file)
+        held = self._plans.get(plan_slot(row))
         if nhs_number.value in self._retired or (held is not None and held.version > version):
             return
-        self._plans[slot] = PlanRow(nhs_number.value, plan, version, source_file)
+        self._plans[plan_slot(row)] = row
 
     def _change_dates(
         self, slot: PlanSlot, version: int, end: datetime | None = None,

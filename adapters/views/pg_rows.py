@@ -37,11 +37,11 @@ def author_from_json(data: dict[str, Any]) -> Author:
     )
 
 
-def plan_params(nhs_number: NhsNumber, plan: Plan, version: int,
+def plan_params(nhs_number: str, plan: Plan, version: int,
                 source_file: int | None) -> dict[str, Any]:
     la, dates, subject = plan.local_authority, plan.dates, plan.subject
     return {
-        "nhs_number": nhs_number.value, "ods_code": la.ods_code,
+        "nhs_number": nhs_number, "ods_code": la.ods_code,
         "plan_type": plan.plan_type.value, "la_name": la.name,
         "office_hours_phone": la.office_hours_phone,
         "emergency_duty_phone": la.emergency_duty_phone, "start_at": dates.start,

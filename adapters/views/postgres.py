@@ -169,12 +169,12 @@ class PostgresViews(Views):
         self.schema = schema
         self.generation = generation
 
-    def _t(self, table: str) -> sql.Identifier:
+    def table(self, table: str) -> sql.Identifier:
         return sql.Identifier(self.schema, f"g{self.generation}_{table}")
 
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
                  source_file: int | None) -> None:
-        params = plan_params(nhs_number, plan, version, source_file)
+        params = plan_params(nhs_number.value, plan, version, source_file)
         columns = list(params)
         if self._retired(nhs_number):
             return
@@ -184,19 +184,19 @@ class PostgresViews(Views):
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
                 sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
                 sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                                   for c in columns[3:]), t=self._t("current_plans")),
+                                   for c in columns[3:]), t=self.table("current_plans")),
             params)
 
     def _retired(self, nhs_number: NhsNumber) -> bool:
         return self.conn.execute(sql.SQL("SELECT 1 FROM {} WHERE nhs_number = %s").format(
-            self._t("retired")), (nhs_number.value,)).fetchone() is not None
+            self.table("retired")), (nhs_number.value,)).fetchone() is not None
 
     def _set_date(self, column: str, nhs_number: NhsNumber, ods_code: str,
                   plan_type: PlanType, value: datetime, version: int) -> None:
         self.conn.execute(sql.SQL(
             "UPDATE {} SET {} = %s, version = %s "
             "WHERE nhs_number = %s AND ods_code = %s AND plan_type = %s AND version < %s"
-            ).format(self._t("current_plans"), sql.Identifier(column)),
+            ).format(self.table("current_plans"), sql.Identifier(column)),
             (value, version, nhs_number.value, ods_code, plan_type.value, version))
 
     def end_plan(self, nhs_number: NhsNumber, ods_code: str, plan_type: PlanType,
@@ -210,7 +210,7 @@ class PostgresViews(Views):
     def add_access(self, nhs_number: NhsNumber, access: Access, keep: int) -> None:
         if self._retired(nhs_number):
             return
-        table = self._t("access_history")
+        table = self.table("access_history")
         self.conn.execute(sql.SQL(
             "INSERT INTO {} (nhs_number, access_id, accessed_at, author_identity, author) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING").format(table),
@@ -224,10 +224,10 @@ class PostgresViews(Views):
 
     def remove_record(self, nhs_number: NhsNumber) -> None:
         self.conn.execute(sql.SQL("INSERT INTO {} VALUES (%s) ON CONFLICT DO NOTHING").format(
-            self._t("retired")), (nhs_number.value,))
+            self.table("retired")), (nhs_number.value,))
         for table in ("current_plans", "access_history"):
             self.conn.execute(sql.SQL("DELETE FROM {} WHERE nhs_number = %s").format(
-                self._t(table)), (nhs_number.value,))
+                self.table(table)), (nhs_number.value,))
 
     def add_notification(self, notification: NotificationDue) -> None:
         params = notification_params(notification)
@@ -236,7 +236,7 @@ class PostgresViews(Views):
         columns = list(params)
         self.conn.execute(sql.SQL(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (notification_id) DO NOTHING").format(
-                self._t("la_notifications"),
+                self.table("la_notifications"),
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
                 sql.SQL(", ").join(sql.Placeholder(c) for c in columns)),
             params)
@@ -244,16 +244,16 @@ class PostgresViews(Views):
     def plans(self) -> list[PlanRow]:
         rows = self.conn.execute(sql.SQL(
             "SELECT * FROM {} ORDER BY nhs_number, ods_code, plan_type").format(
-                self._t("current_plans"))).fetchall()
+                self.table("current_plans"))).fetchall()
         return [plan_row(r) for r in rows]
 
     def accesses(self) -> list[AccessRow]:
         rows = self.conn.execute(sql.SQL(
             "SELECT * FROM {} ORDER BY nhs_number, accessed_at DESC, access_id DESC").format(
-                self._t("access_history"))).fetchall()
+                self.table("access_history"))).fetchall()
         return [access_row(r) for r in rows]
 
     def notifications(self) -> list[NotificationRow]:
         rows = self.conn.execute(sql.SQL("SELECT * FROM {} ORDER BY notification_id").format(
-            self._t("la_notifications"))).fetchall()
+            self.table("la_notifications"))).fetchall()
         return [notification_row(r) for r in rows]

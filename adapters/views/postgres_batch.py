@@ -1,0 +1,112 @@
+"""A ViewBatch against the PostgreSQL views: read what the batch touches, write its net change.
+
+load_batch: one query each for the touched NHS numbers' plan rows and retired marks.
+write_batch, in the caller's transaction: 1. delete changed or removed plan rows, COPY the
+new ones; 2. mark newly retired numbers and delete their accesses; 3. COPY new accesses
+through a staging table (ON CONFLICT DO NOTHING: an access is added once), then keep the
+newest per number; 4. COPY new notifications the same way, so a row already queued (and its
+delivery state) is left as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from adapters.views.batch import ViewBatch
+from adapters.views.pg_rows import author_json, notification_params, plan_params, plan_row
+from adapters.views.postgres import PostgresViews
+
+ACCESS_COLUMNS = ("nhs_number", "access_id", "accessed_at", "author_identity", "author")
+
+
+def load_batch(views: PostgresViews, nhs_numbers: Iterable[str]) -> ViewBatch:
+    numbers = sorted(set(nhs_numbers))
+    plans = views.conn.execute(sql.SQL("SELECT * FROM {} WHERE nhs_number = ANY(%s)").format(
+        views.table("current_plans")), (numbers,)).fetchall()
+    retired = views.conn.execute(sql.SQL(
+        "SELECT nhs_number FROM {} WHERE nhs_number = ANY(%s)").format(views.table("retired")),
+        (numbers,)).fetchall()
+    return ViewBatch([plan_row(r) for r in plans], [str(r["nhs_number"]) for r in retired])
+
+
+def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
+    _write_plans(views, batch)
+    _retire(views, batch.newly_retired())
+    _write_accesses(views, batch)
+    notifications = [notification_params(n) for n in batch.notifications.values()]
+    for params in notifications:
+        params["author"] = Jsonb(params["author"]) if params["author"] is not None else None
+    if notifications:
+        _insert_new(views, "la_notifications", list(notifications[0]),
+                    [tuple(p.values()) for p in notifications])
+
+
+def _write_plans(views: PostgresViews, batch: ViewBatch) -> None:
+    gone = batch.plans_gone()
+    if gone:
+        views.conn.execute(sql.SQL(
+            "DELETE FROM {} WHERE (nhs_number, ods_code, plan_type) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))").format(
+                views.table("current_plans")), [list(column) for column in zip(*gone, strict=True)])
+    rows = [plan_params(r.nhs_number, r.plan, r.version, r.source_file)
+            for r in batch.plans_new()]
+    if rows:
+        _copy(views, "current_plans", list(rows[0]), [tuple(r.values()) for r in rows])
+
+
+def _retire(views: PostgresViews, numbers: list[str]) -> None:
+    if not numbers:
+        return
+    views.conn.execute(sql.SQL(
+        "INSERT INTO {} SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING").format(
+            views.table("retired")), (numbers,))
+    for table in ("current_plans", "access_history"):
+        views.conn.execute(sql.SQL("DELETE FROM {} WHERE nhs_number = ANY(%s)").format(
+            views.table(table)), (numbers,))
+
+
+def _write_accesses(views: PostgresViews, batch: ViewBatch) -> None:
+    if not batch.accesses:
+        return
+    rows = [(nhs, a.access_id, a.accessed_at, a.author.identity, Jsonb(author_json(a.author)))
+            for (nhs, _), a in batch.accesses.items()]
+    _insert_new(views, "access_history", list(ACCESS_COLUMNS), rows)
+    table = views.table("access_history")
+    views.conn.execute(sql.SQL(
+        "DELETE FROM {0} h USING (SELECT nhs_number, access_id, row_number() OVER ("
+        "PARTITION BY nhs_number ORDER BY accessed_at DESC, access_id DESC) AS newest "
+        "FROM {0} WHERE nhs_number = ANY(%s)) ranked WHERE ranked.newest > %s "
+        "AND h.nhs_number = ranked.nhs_number AND h.access_id = ranked.access_id").format(table),
+        (sorted({nhs for nhs, _ in batch.accesses}), batch.keep))
+
+
+def _insert_new(views: PostgresViews, table: str, columns: list[str],
+                rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY into a session-local staging table (emptied at commit), then insert the rows
+    not already there."""
+    stage = sql.Identifier(f"stage_{table}")
+    views.conn.execute(sql.SQL(
+        "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    ).format(stage, views.table(table)))
+    _copy_into(views, stage, columns, rows)
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    views.conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING")
+                       .format(views.table(table), names, names, stage))
+
+
+def _copy(views: PostgresViews, table: str, columns: list[str],
+          rows: Sequence[tuple[Any, ...]]) -> None:
+    _copy_into(views, views.table(table), columns, rows)
+
+
+def _copy_into(views: PostgresViews, table: sql.Identifier, columns: list[str],
+               rows: Sequence[tuple[Any, ...]]) -> None:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with views.conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
