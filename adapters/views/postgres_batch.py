@@ -86,8 +86,7 @@ def _write_accesses(views: PostgresViews, batch: ViewBatch) -> None:
 
 def _insert_new(views: PostgresViews, table: str, columns: list[str],
                 rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY into a session-local staging table (emptied at commit), then insert the rows
-    not already there."""
+    """COPY into a session-local staging table, then insert the rows not already there."""
     stage = sql.Identifier(f"stage_{table}")
     views.conn.execute(sql.SQL(
         "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
@@ -96,6 +95,7 @@ def _insert_new(views: PostgresViews, table: str, columns: list[str],
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     views.conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING")
                        .format(views.table(table), names, names, stage))
+    views.conn.execute(sql.SQL("DELETE FROM {}").format(stage))  # for a next batch before commit
 
 
 def _copy(views: PostgresViews, table: str, columns: list[str],

@@ -1,0 +1,104 @@
+"""A batch applied as one unit of work leaves the same PostgreSQL views as applying each
+change on its own (the projector's fallback path), for any mix of changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.views.postgres import PostgresViews, PostgresViewStore
+from adapters.views.postgres_batch import load_batch, write_batch
+from domain.plans import PlanType
+from domain.projections import ViewUpdates
+from streams.settings import PostgresSettings
+from tests.avro_samples import sample_notification
+from tests.builders import CHILD, LA_A, LA_B, OTHER_CHILD, access, person, plan, system
+from tests.services import fresh_schema
+
+pytestmark = pytest.mark.integration
+NUMBERS, LAS, KEEP = (CHILD, OTHER_CHILD), (LA_A, LA_B), 3
+DAY = datetime(2026, 1, 1, 9, 0)
+Change = tuple[Any, ...]
+
+changes = st.one_of(
+    st.tuples(st.just("put"), st.integers(0, 1), st.integers(0, 1), st.integers(1, 8),
+              st.booleans()),
+    st.tuples(st.sampled_from(["end", "delete"]), st.integers(0, 1), st.integers(0, 1),
+              st.integers(1, 8), st.integers(0, 5)),
+    st.tuples(st.just("access"), st.integers(0, 1), st.integers(0, 6), st.booleans()),
+    st.tuples(st.just("remove"), st.integers(0, 1)),
+    st.tuples(st.just("notify"), st.integers(0, 3)),
+)
+
+
+def apply(change: Change, views: ViewUpdates) -> None:
+    kind, *args = change
+    if kind == "put":
+        nhs, la, version, ended = args
+        views.put_plan(NUMBERS[nhs], plan(la=LAS[la], end=DAY if ended else None), version, 1)
+    elif kind in ("end", "delete"):
+        nhs, la, version, days = args
+        method = views.end_plan if kind == "end" else views.delete_plan
+        method(NUMBERS[nhs], LAS[la].ods_code, PlanType.CHILD_PROTECTION_PLAN,
+               DAY + timedelta(days=days), version)
+    elif kind == "access":
+        nhs, minute, by_system = args
+        views.add_access(NUMBERS[nhs], access(minute, system() if by_system else person()), KEEP)
+    elif kind == "remove":
+        views.remove_record(NUMBERS[args[0]])
+    else:
+        views.add_notification(replace(sample_notification(), notification_id=f"n{args[0]}"))
+
+
+@pytest.fixture(scope="module")
+def two_generations(postgres: PostgresSettings) -> Iterator[tuple[PostgresViews, PostgresViews]]:
+    with fresh_schema(postgres, "batch") as schema:
+        store = PostgresViewStore(postgres.conninfo(), schema)
+        store.setup()
+        second = store.new_generation()
+        with store.connect() as conn:
+            yield PostgresViews(conn, schema, 1), PostgresViews(conn, schema, second)
+
+
+def snapshot(views: PostgresViews) -> tuple[Any, ...]:
+    return views.plans(), views.accesses(), views.notifications()
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(changes, max_size=30), st.data())
+def test_a_batch_leaves_the_views_that_one_change_at_a_time_leaves(
+    two_generations: tuple[PostgresViews, PostgresViews], batch: list[Change],
+    data: st.DataObject,
+) -> None:
+    one_by_one, batched = two_generations
+    split = data.draw(st.integers(0, len(batch)), label="split")
+    with one_by_one.conn.transaction(force_rollback=True):
+        for change in batch:
+            apply(change, one_by_one)
+        for part in (batch[:split], batch[split:]):  # the second batch starts from stored rows
+            unit = load_batch(batched, [n.value for n in NUMBERS])
+            for change in part:
+                apply(change, unit)
+            write_batch(batched, unit)
+        assert snapshot(batched) == snapshot(one_by_one)
+
+
+def test_a_batch_keeps_an_existing_notification_row_as_it_is(
+    two_generations: tuple[PostgresViews, PostgresViews],
+) -> None:
+    _, views = two_generations
+    with views.conn.transaction(force_rollback=True):
+        views.add_notification(sample_notification())
+        views.conn.execute(f"UPDATE {views.table('la_notifications').as_string(views.conn)} "
+                           "SET status = 'sent'")
+        unit = load_batch(views, [CHILD.value])
+        unit.add_notification(sample_notification())
+        write_batch(views, unit)
+        assert [row.status for row in views.notifications()] == ["sent"]
