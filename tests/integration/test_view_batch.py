@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from adapters.views.postgres_batch import load_batch, write_batch
@@ -96,8 +97,8 @@ def test_a_batch_keeps_an_existing_notification_row_as_it_is(
     _, views = two_generations
     with views.conn.transaction(force_rollback=True):
         views.add_notification(sample_notification())
-        views.conn.execute(f"UPDATE {views.table('la_notifications').as_string(views.conn)} "
-                           "SET status = 'sent'")
+        views.conn.execute(sql.SQL("UPDATE {} SET status = 'sent'").format(
+            views.table("la_notifications")))
         unit = load_batch(views, [CHILD.value])
         unit.add_notification(sample_notification())
         write_batch(views, unit)
