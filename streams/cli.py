@@ -8,6 +8,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from starlette.applications import Starlette
+
 from adapters.mesh.mailbox import Mailbox
 from domain.errors import DomainError
 from streams.avro_registry import SchemaRegistry
@@ -23,7 +25,7 @@ from streams.bootstrap import (
 )
 from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
-from streams.http_server import build_http_app
+from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
 from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
@@ -104,20 +106,30 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    app = build_application(settings)
-    try:
-        http_app = build_http_app(build_query_service(settings, app))
-        log.info("serving the CP-IS NHS query on http://%s:%d/cpisquery (%s event store)",
-                 args.host or settings.http_host, args.port or settings.http_port,
-                 settings.event_store)
-        uvicorn.run(http_app, host=args.host or settings.http_host,
-                    port=args.port or settings.http_port, log_level="warning",
-                    access_log=False)
-    finally:
-        app.close()
+    """One uvicorn worker process by default; with --workers N each worker builds its own
+    application (and database connections) from the environment: see http_app_from_env."""
+    if args.workers > 1 and settings.event_store != "postgres":
+        raise SettingsError(f"--workers {args.workers} needs CPIS_EVENT_STORE=postgres: the "
+                            f"{settings.event_store} store belongs to one process")
+    host, port = args.host or settings.http_host, args.port or settings.http_port
+    log.info("serving the CP-IS NHS query on http://%s:%d/cpisquery (%s event store, "
+             "%d worker(s))", host, port, settings.event_store, args.workers)
+    serve_http("streams.cli:http_app_from_env", host, port, args.workers)
     return 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+def http_app_from_env() -> Starlette:
+    """The HTTP app of one `cpis serve` worker, from the environment's settings."""
+    settings = load_settings()
+    app = build_application(settings)
+    return build_http_app(build_query_service(settings, app), on_close=app.close)
 
 
 def _mesh(settings: Settings, args: argparse.Namespace) -> int:
@@ -177,6 +189,8 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="answer HL7 V3 CP-IS NHS queries over HTTP")
     serve.add_argument("--host", default=None, help="listen address (CPIS_HTTP_HOST)")
     serve.add_argument("--port", type=int, default=None, help="listen port (CPIS_HTTP_PORT)")
+    serve.add_argument("--workers", type=_positive, default=1,
+                       help="worker processes (default 1; PostgreSQL store for more than one)")
     serve.set_defaults(handler=_serve)
     mesh = commands.add_parser("mesh", help="poll the CP-IS MESH inbox for uploads and send "
                                "LA notifications")
@@ -199,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.handler(settings, args))
-    except (SettingsError, DomainError) as error:
+    except (SettingsError, DomainError, ListenError) as error:
         print(f"cpis: {error}", file=sys.stderr)
         return 2
 

@@ -42,7 +42,7 @@ def test_query_over_http_answers_and_notifies_the_local_authority(
     store.setup()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with running(stream_settings, "serve", "--port", str(port)), \
+    with running(stream_settings, "serve", "--port", str(port), "--workers", "2"), \
             running(stream_settings, "relay"), running(stream_settings, "project"):
         wait_until_serving(url)
         response = httpx.post(f"{url}/cpisquery", content=soap(fixture("query_person.xml")),
