@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import time
 import uuid
@@ -58,7 +59,9 @@ async def offered(url: str, bodies: list[bytes], rate: float, seconds: float) ->
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     ordered = sorted(latencies)
-    return {"offered_per_s": rate, "achieved_per_s": count / elapsed, "requests": count,
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"load_generator_cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": elapsed,
+            "offered_per_s": rate, "achieved_per_s": count / elapsed, "requests": count,
             "statuses": {str(k): v for k, v in statuses.items()},
             "p50_ms": percentile(ordered, 50), "p99_ms": percentile(ordered, 99),
             "max_ms": ordered[-1] if ordered else float("nan")}

@@ -83,7 +83,8 @@ def offer(url: str, bodies: Path, rate: float, seconds: float) -> dict[str, Any]
     result: dict[str, Any] = json.loads(out.stdout)
     print(f"  offered {rate:.0f}/s: achieved {result['achieved_per_s']:.0f}/s, "
           f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-          f"statuses {result['statuses']}", flush=True)
+          f"statuses {result['statuses']}, load generator CPU "
+          f"{result['load_generator_cpu_s'] / result['wall_s']:.0%} of a core", flush=True)
     return result
 
 

@@ -1,13 +1,13 @@
 """Run the benchmarks, each with its same-run baseline; write bench/results/results.json and
 results.md and print the table.  python -m bench.run [--records N] [--relay-events N]
-[--replay-events N]  (defaults are the sizes the targets are stated for)."""
+[--replay-events N] [--query-seconds S] [--only NAME...]  (defaults are the sizes the targets are stated for)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import ingest, relay, replay
+from bench import ingest, query, relay, replay
 from bench.common import Result, settings_for_bench, write_results
 
 
@@ -16,16 +16,22 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--relay-events", type=int, default=40_000)
     parser.add_argument("--replay-events", type=int, default=1_000_000)
+    parser.add_argument("--query-seconds", type=float, default=10.0,
+                        help="seconds at each offered query rate")
+    parser.add_argument("--only", choices=["ingest", "relay", "replay", "query"], nargs="+",
+                        help="run only these benchmarks")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = settings_for_bench()
     results: list[Result] = []
-    print("running ingest ...", flush=True)
-    results.append(ingest.run(settings, args.records))
-    print("running relay ...", flush=True)
-    results.append(relay.run(settings, args.relay_events))
-    print("running replay ...", flush=True)
-    results.append(replay.run(settings, args.replay_events))
+    runs = {"ingest": lambda: ingest.run(settings, args.records),
+            "relay": lambda: relay.run(settings, args.relay_events),
+            "replay": lambda: replay.run(settings, args.replay_events),
+            "query": lambda: query.run(settings, args.query_seconds)}
+    for name, bench in runs.items():
+        if args.only is None or name in args.only:
+            print(f"running {name} ...", flush=True)
+            results.append(bench())
     print(write_results(results))
 
 
