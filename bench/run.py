@@ -1,6 +1,7 @@
 """Run the benchmarks, each with its same-run baseline; write bench/results/results.json and
 results.md and print the table.  python -m bench.run [--records N] [--relay-events N]
-[--replay-events N] [--query-seconds S] [--only NAME...]  (defaults are the sizes the targets are stated for)."""
+[--replay-events N] [--query-seconds S] [--only NAME...]
+(defaults are the sizes the targets are stated for)."""
 
 from __future__ import annotations
 
