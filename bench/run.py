@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 
 from bench import ingest, query, relay, replay
 from bench.common import Result, settings_for_bench, write_results
@@ -25,7 +26,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = settings_for_bench()
     results: list[Result] = []
-    runs = {"ingest": lambda: ingest.run(settings, args.records),
+    runs: dict[str, Callable[[], Result]] = {"ingest": lambda: ingest.run(settings, args.records),
             "relay": lambda: relay.run(settings, args.relay_events),
             "replay": lambda: replay.run(settings, args.replay_events),
             "query": lambda: query.run(settings, args.query_seconds)}
