@@ -37,11 +37,13 @@ RECORD = f"""  <record><CP-ISRecord>
 """
 
 
-def synthetic_file(records: int, sequence: int = 1) -> bytes:
+def synthetic_file(records: int, sequence: int = 1, first: int = 0) -> bytes:
+    """An X26 File of `records` CPP records for verified synthetic NHS numbers, from the
+    `first`-th candidate number of the synthetic PDS's verified range on."""
     from domain.nhs_number import check_digit
 
     rows: list[str] = []
-    base = 999010000
+    base = 999010000 + first
     while len(rows) < records:
         digit = check_digit(str(base))
         if digit is not None:

@@ -73,8 +73,9 @@ def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500)
     return Relay(app, SchemaRegistry(), config)
 
 
-def build_projector(settings: Settings, batch_size: int = 500) -> Projector:
+def build_projector(settings: Settings, batch_size: int = 500,
+                    instance: str = "projector-1") -> Projector:
     config = ProjectorConfig(settings.require_kafka(), topics_of(settings),
                              group_id=f"{settings.topic_prefix}cpis-projector",
-                             batch_size=batch_size)
+                             batch_size=batch_size, instance_id=instance)
     return Projector(build_view_store(settings), SchemaRegistry(), config)

@@ -80,7 +80,7 @@ def _relay(settings: Settings, args: argparse.Namespace) -> int:
 
 def _project(settings: Settings, args: argparse.Namespace) -> int:
     ensure_topics(settings.require_kafka(), topics_of(settings))
-    projector = build_projector(settings, batch_size=args.batch_size)
+    projector = build_projector(settings, batch_size=args.batch_size, instance=args.instance)
     count = projector.run(stop=args.stop, idle_timeout=args.idle_exit)
     log.info("projector applied %d messages", count)
     return 0
@@ -185,6 +185,9 @@ def parser() -> argparse.ArgumentParser:
     project.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                          help="exit after this long with nothing to consume")
     project.add_argument("--batch-size", type=int, default=500)
+    project.add_argument("--instance", default="projector-1",
+                         help="this projector's stable id in the consumer group: give each "
+                         "concurrent projector its own, and a restarted one the same")
     project.set_defaults(handler=_project)
     serve = commands.add_parser("serve", help="answer HL7 V3 CP-IS NHS queries over HTTP")
     serve.add_argument("--host", default=None, help="listen address (CPIS_HTTP_HOST)")

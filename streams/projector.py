@@ -33,6 +33,10 @@ class ProjectorConfig:
     topics: Topics
     group_id: str = "cpis-projector"
     batch_size: int = 500
+    # static group membership: a projector restarted after a crash (same instance id) takes
+    # its partitions back at once instead of waiting for the dead member's session to expire
+    instance_id: str = "projector-1"
+    session_timeout_ms: int = 10_000
 
 
 class KafkaDeadLetters:
@@ -76,7 +80,8 @@ class Projector:
         self.consumer = Consumer({
             "bootstrap.servers": config.bootstrap, "group.id": config.group_id,
             "enable.auto.commit": False, "isolation.level": "read_committed",
-            "auto.offset.reset": "earliest",
+            "auto.offset.reset": "earliest", "group.instance.id": config.instance_id,
+            "session.timeout.ms": config.session_timeout_ms,
         })
         self.assigned: list[TopicPartition] = []
 
