@@ -4,6 +4,8 @@
 #                           format storage and start on 127.0.0.1 with free ports
 #   infra/kafka.sh stop     stop it
 #   infra/kafka.sh status   say whether it runs
+#   infra/kafka.sh restart [SECONDS]   stop the broker, stay down SECONDS (default 0), start
+#                           it again on the same ports and data (for recovery tests)
 # After start, `. .infra/kafka/env` exports CPIS_KAFKA_BOOTSTRAP.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -21,6 +23,8 @@ fetch_jars() {
     -DoutputDirectory="$libs" -Dmaven.repo.local="$CPIS_INFRA/m2" >&2
   touch "$libs/.complete"
 }
+
+java_opts=(-Xmx512m -Xms256m -cp "$libs/*" "-Dlog4j2.configurationFile=$state/log4j2.properties")
 
 port_open() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1"; }
 
@@ -62,18 +66,31 @@ appender.stdout.name=STDOUT
 appender.stdout.layout.type=PatternLayout
 appender.stdout.layout.pattern=[%d] %p %m (%c)%n
 LOG
-  local java_opts=(-Xmx512m -Xms256m -cp "$libs/*" "-Dlog4j2.configurationFile=$state/log4j2.properties")
   cluster=$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
   java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$cluster" \
     -c "$state/server.properties" >"$state/format.log" 2>&1 \
     || { cat "$state/format.log" >&2; die "kafka storage format failed"; }
-  nohup java "${java_opts[@]}" kafka.Kafka "$state/server.properties" >"$state/server.log" 2>&1 &
-  echo $! >"$state/pid"
-  if ! wait_for 90 "Kafka on 127.0.0.1:$port" port_open "$port"; then
-    tail -n 30 "$state/server.log" >&2; die "Kafka did not start"
-  fi
+  : >"$state/server.log"
+  launch "$port"
   echo "export CPIS_KAFKA_BOOTSTRAP=127.0.0.1:$port" >"$envfile"
   log "Kafka running at 127.0.0.1:$port; . $envfile"
+}
+
+launch() {  # launch PORT: run the broker on the formatted storage and wait for PORT
+  nohup java "${java_opts[@]}" kafka.Kafka "$state/server.properties" >>"$state/server.log" 2>&1 &
+  echo $! >"$state/pid"
+  if ! wait_for 90 "Kafka on 127.0.0.1:$1" port_open "$1"; then
+    tail -n 30 "$state/server.log" >&2; die "Kafka did not start"
+  fi
+}
+
+restart() {
+  is_running || die "Kafka is not running; start it first"
+  . "$envfile"
+  stop_pidfile "$state/pid"
+  log "Kafka stopped; down for ${1:-0} s"
+  sleep "${1:-0}"
+  launch "${CPIS_KAFKA_BOOTSTRAP##*:}"
 }
 
 stop() {
@@ -85,6 +102,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart "${2:-0}" ;;
   status) if is_running; then . "$envfile"; echo "running at $CPIS_KAFKA_BOOTSTRAP"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|restart [SECONDS]" >&2; exit 2 ;;
 esac

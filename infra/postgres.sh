@@ -3,6 +3,8 @@
 #   infra/postgres.sh start    initdb (once) and start on 127.0.0.1 and a free port
 #   infra/postgres.sh stop     stop it
 #   infra/postgres.sh status   say whether it runs, and where
+#   infra/postgres.sh restart [SECONDS]   stop (fast), stay down SECONDS (default 0), start
+#                              again on the same port and data (for recovery tests)
 # After start, `. .infra/postgres/env` exports CPIS_POSTGRES_HOST/PORT/DBNAME/USER.
 # As root, the server runs as the postgres user (initdb refuses root).
 set -euo pipefail
@@ -45,6 +47,24 @@ is_running() {
   "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$CPIS_POSTGRES_PORT"
 }
 
+launch() {  # launch BIN HOME PORT: start the server on its data folder and wait for it
+  local bin=$1 home=$2 port=$3
+  as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $home/run -c max_connections=200" >/dev/null \
+    || { tail -n 20 "$home/server.log" >&2; die "PostgreSQL did not start"; }
+  wait_for 30 "PostgreSQL on 127.0.0.1:$port" "$bin/pg_isready" -h 127.0.0.1 -p "$port" \
+    || die "PostgreSQL is not answering on 127.0.0.1:$port"
+}
+
+restart() {
+  is_running || die "PostgreSQL is not running; start it first"
+  local bin; bin=$(pg_bin)
+  as_owner "$bin/pg_ctl" -D "$CPIS_POSTGRES_DATA" -m fast -w stop >/dev/null
+  log "PostgreSQL stopped; down for ${1:-0} s"
+  sleep "${1:-0}"
+  launch "$bin" "$(dirname "$CPIS_POSTGRES_DATA")" "$CPIS_POSTGRES_PORT"
+}
+
 start() {
   mkdir -p "$state"
   if is_running; then log "already running on 127.0.0.1:$CPIS_POSTGRES_PORT"; return 0; fi
@@ -55,11 +75,7 @@ start() {
     as_owner "$bin/initdb" -D "$home/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
   fi
   mkdir -p "$home/run" && { [ "$(id -u)" != 0 ] || chown postgres: "$home/run"; }
-  as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $home/run -c max_connections=200" >/dev/null \
-    || { tail -n 20 "$home/server.log" >&2; die "PostgreSQL did not start"; }
-  wait_for 30 "PostgreSQL on 127.0.0.1:$port" "$bin/pg_isready" -h 127.0.0.1 -p "$port" \
-    || die "PostgreSQL is not answering on 127.0.0.1:$port"
+  launch "$bin" "$home" "$port"
   if ! "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='cpis'" | grep -q 1; then
     "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres cpis
@@ -85,6 +101,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart "${2:-0}" ;;
   status) if is_running; then echo "running on 127.0.0.1:$CPIS_POSTGRES_PORT"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|restart [SECONDS]" >&2; exit 2 ;;
 esac

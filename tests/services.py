@@ -8,8 +8,10 @@ starts them instead. Where neither, the test fails loudly with the command to ru
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -146,3 +148,14 @@ def reset_mesh(url: str) -> None:
     import httpx
 
     httpx.delete(f"{url}/messageexchange/admin/reset", timeout=10).raise_for_status()
+
+
+def restart_local_service(name: str, down_seconds: float) -> None:
+    """Restart a service that infra/<name>.sh started, on the same port and data, after
+    `down_seconds` down. Fails loudly where the services did not come from infra/test.sh."""
+    script = Path(__file__).resolve().parent.parent / "infra" / f"{name}.sh"
+    done = subprocess.run([str(script), "restart", str(down_seconds)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, (
+        f"infra/{name}.sh restart failed (restart tests need the services infra/test.sh "
+        f"starts):\n{done.stderr}")

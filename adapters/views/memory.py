@@ -48,7 +48,7 @@ class InMemoryViews(Views):
                  source_file: int | None) -> None:
         row = PlanRow(nhs_number.value, plan, version, source_file)
         held = self._plans.get(plan_slot(row))
-        if nhs_number.value in self._retired or (held is not None and held.version > version):
+        if nhs_number.value in self._retired or (held is not None and held.version >= version):
             return
         self._plans[plan_slot(row)] = row
 
@@ -57,7 +57,7 @@ class InMemoryViews(Views):
         delete: datetime | None = None,
     ) -> None:
         row = self._plans.get(slot)
-        if row is None or row.version > version:
+        if row is None or row.version >= version:  # like PostgreSQL: only a newer version
             return
         dates = row.plan.dates
         dates = dates.ended_at(end) if end is not None else dates

@@ -37,6 +37,7 @@ pytestmark = pytest.mark.e2e
 FILES, RECORDS, QUERIES = 20, 400, 2_000
 VICTIMS = ("relay", "project", "mesh")
 SEED = 20261125
+STARTUP_SECONDS = 5.0  # a restarted process has installed its signal handlers by then
 
 
 class Chaos:
@@ -46,12 +47,14 @@ class Chaos:
     def __init__(self, settings: Settings, env: dict[str, str], logs: Path) -> None:
         self.env, self.logs = cli_env(settings) | env, logs
         self.kills: Counter[str] = Counter()
+        self.last_start = time.monotonic()
         self.processes = {name: self._start(name) for name in VICTIMS}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _start(self, name: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}-{self.kills[name]}.log").open("wb")
+        self.last_start = time.monotonic()
         return subprocess.Popen([sys.executable, "-m", "streams.cli", name], env=self.env,
                                 stderr=log)
 
@@ -72,6 +75,8 @@ class Chaos:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join(30)
+        # SIGTERM asks a running process to stop cleanly; one still importing would just die
+        time.sleep(max(0.0, self.last_start + STARTUP_SECONDS - time.monotonic()))
         for name, process in self.processes.items():
             process.send_signal(signal.SIGTERM)
             assert process.wait(60) == 0, f"cpis {name} did not stop cleanly; see {self.logs}"

@@ -88,3 +88,11 @@ def test_views_do_not_depend_on_the_order_topics_are_replayed_in(views: Views) -
     views.add_access(CHILD, access(1), keep=25)
     assert views.plans() == []
     assert views.accesses() == []
+
+
+def test_a_change_at_a_version_already_applied_changes_nothing(views: Views) -> None:
+    views.put_plan(CHILD, plan(), 3, 1)
+    views.put_plan(CHILD, plan(end=datetime(2026, 1, 1, 9, 0)), 3, 2)
+    views.end_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2026, 2, 1), 3)
+    [row] = views.plans()
+    assert (row.plan, row.source_file) == (plan(), 1)
