@@ -86,9 +86,17 @@ class Projector:
         self.assigned: list[TopicPartition] = []
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        with self.store.connect() as conn:
-            self.generation = self.store.active_generation(conn)
-            stored = self.store.offsets(conn, self.generation)
+        """Seek each assigned partition to the offset stored with the views (waiting for
+        PostgreSQL should it be away: a raise here would end the projector)."""
+        while True:
+            try:
+                with self.store.connect() as conn:
+                    self.generation = self.store.active_generation(conn)
+                    stored = self.store.offsets(conn, self.generation)
+                break
+            except psycopg.OperationalError as error:
+                log.warning("view store unavailable on assignment (%s); retrying", error)
+                time.sleep(1.0)
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
         self.assigned = partitions

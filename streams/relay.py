@@ -5,6 +5,10 @@ by NHS number, (2) the LA notifications those events cause, and (3) the event-st
 of the batch's last event on the relay-position topic. A crash anywhere aborts the open
 transaction; on restart the relay reads the last committed position (read_committed) and
 carries on after it. The fixed transactional.id fences an older relay still running.
+
+Kafka or the event store going away (a broker or PostgreSQL restart) does not end the relay:
+it drops its producer and starts again - fencing aborts the open transaction, and it re-reads
+the committed position - once they answer again.
 """
 
 from __future__ import annotations
@@ -15,8 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
-from eventsourcing.persistence import Notification
+import psycopg
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from eventsourcing.persistence import Notification, PersistenceError
 
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
@@ -26,6 +38,8 @@ from streams.topics import Topics
 
 log = logging.getLogger(__name__)
 POSITION_KEY = b"relay-position"
+# what a broker or database restart raises; the relay starts again when it passes
+INTERRUPTIONS = (KafkaException, TimeoutError, PersistenceError, psycopg.OperationalError)
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,7 @@ class RelayConfig:
     transactional_id: str = "cpis-relay"
     batch_size: int = 500
     idle_sleep: float = 0.2
+    retry_seconds: float = 2.0
 
 
 def read_committed_position(config: RelayConfig) -> int:
@@ -55,7 +70,7 @@ def read_committed_position(config: RelayConfig) -> int:
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
                     return position
-                raise RuntimeError(f"reading relay position: {error}")
+                raise KafkaException(error)  # a broker away: the relay starts again
             position = int(message.value() or b"0")
     finally:
         consumer.close()
@@ -82,7 +97,18 @@ class Relay:
         return producer
 
     def run(self, stop: Callable[[], bool] = lambda: False, until_caught_up: bool = False) -> int:
-        """Publish until `stop()` (or, with until_caught_up, until nothing is left)."""
+        """Publish until `stop()` (or, with until_caught_up, until nothing is left); start
+        again after an interruption."""
+        while True:
+            try:
+                return self._run_once(stop, until_caught_up)
+            except INTERRUPTIONS as error:
+                log.warning("relay interrupted (%s: %s); starting again in %.0f s",
+                            type(error).__name__, error, self.config.retry_seconds)
+                if _wait(self.config.retry_seconds, stop):
+                    return self.published
+
+    def _run_once(self, stop: Callable[[], bool], until_caught_up: bool) -> int:
         producer = self.start()
         try:
             return self.publish(producer, stop, until_caught_up)
@@ -137,3 +163,13 @@ class Relay:
             producer.produce(self.config.topics.la_notifications, key=key,
                              value=self.registry.encode(n_name, n_record),
                              headers=[("cpis-event", n_name.encode())])
+
+
+def _wait(seconds: float, stop: Callable[[], bool]) -> bool:
+    """Sleep up to `seconds`; True when asked to stop meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if stop():
+            return True
+        time.sleep(0.1)
+    return stop()
