@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -13,7 +15,7 @@ from streams.bootstrap import build_view_store
 from streams.settings import Settings
 from tests.builders import CHILD, UPLOAD, plan
 from tests.e2e.test_command_to_views import eventually, running
-from tests.hl7 import fixture, hl7_of, soap, xp
+from tests.hl7 import SOAP_OPEN, fixture, hl7_of, soap, xp
 
 
 def free_port() -> int:
@@ -63,3 +65,24 @@ def test_query_over_http_answers_and_notifies_the_local_authority(
     assert (row.notification.ods_code, row.status) == ("X26", "pending")
     assert row.notification.access is not None
     assert row.notification.access.access_id == "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"
+
+
+def test_a_100_mb_streamed_body_is_refused_and_the_server_carries_on(tmp_path: Path) -> None:
+    """No Content-Length to go by: the service reads 1 MB and a byte, answers 413, and the
+    server discards the rest of the body."""
+    settings = Settings(event_store="sqlite", data_dir=tmp_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def hundred_megabytes() -> Iterator[bytes]:
+        yield SOAP_OPEN
+        for _ in range(100):
+            yield b"<x>" + b"a" * 1_000_000 + b"</x>"
+
+    with running(settings, "serve", "--port", str(port)):
+        wait_until_serving(url)
+        response = httpx.post(f"{url}/cpisquery", content=hundred_megabytes(), timeout=60)
+        assert response.status_code == 413
+        assert xp(hl7_of(response.content),
+                  "//hl7:justifyingDetectedIssueEvent/hl7:code/@code") == ["MESSAGE_TOO_LARGE"]
+        assert httpx.get(f"{url}/health", timeout=5).text == "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ import pytest
 from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.workflows import LaMailboxes
 from adapters.views.postgres import PostgresViews
+from bench.ingest import synthetic_file
 from domain.application import CpisApplication
 from domain.notifications import NotificationKind
 from streams.bootstrap import build_notification_sender, build_upload_receiver, build_view_store
@@ -163,3 +165,31 @@ def test_a_mesh_error_report_marks_the_notification_undelivered(
     assert report.reports == 1
     assert sender.outbox.statuses() == {sample_notification().notification_id: "undelivered"}
     assert sample_notification().kind is NotificationKind.ACCESS
+
+
+def test_duplicate_and_out_of_order_files_are_refused_and_change_no_plan(
+    mesh_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str],
+    cpis_box: Mailbox,
+) -> None:
+    receiver = build_upload_receiver(mesh_settings, stream_app, cpis_box)
+    la_sends(mesh, "X26LA001", "file-5.xml", synthetic_file(3, sequence=5))
+    receiver.poll_once()
+    plans_before = plan_events(stream_app)
+    la_sends(mesh, "X26LA001", "file-5-again.xml", synthetic_file(3, sequence=5))
+    la_sends(mesh, "X26LA001", "file-4.xml", synthetic_file(3, sequence=4, first=500))
+    assert receiver.poll_once().rejected_files == 0  # read fine, refused by the ledger
+    replies = sorted(take_all(mesh, "X26LA001"), key=lambda m: m.message_id)
+    codes = Counter(xp(xml(m), "//hl7:acknowledgementFileDetail/hl7:code/@code")[0]
+                    for m in replies)
+    assert codes == {"CPF02": 1, "CPF01": 2}
+    assert plan_events(stream_app) == plans_before == 3
+    ledger = stream_app.upload_ledger("X26")
+    assert ledger.last_accepted_sequence == 5
+    assert sorted(o.detail for o in ledger.outcomes.values() if o.detail) == [
+        "file sequence number 4 is not greater than the last accepted 5",
+        "file sequence number 5 is not greater than the last accepted 5"]
+
+
+def plan_events(app: CpisApplication) -> int:
+    return sum(1 for n in app.recorder.select_notifications(1, 10_000)
+               if n.topic == "cpis:PlanRegistered.v1")
