@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import cycle
 from pathlib import Path
@@ -29,6 +28,7 @@ from streams.bootstrap import build_outbox, build_view_store, topics_of
 from streams.replay import replay
 from streams.settings import Settings
 from tests.builders import person
+from tests.e2e.test_command_to_views import eventually
 from tests.kafka_reading import read_all, read_events
 from tests.mesh_helpers import la_sends, opened
 from tests.services import cli_env
@@ -82,13 +82,6 @@ class Chaos:
             assert process.wait(60) == 0, f"cpis {name} did not stop cleanly; see {self.logs}"
 
 
-def eventually(check: Callable[[], bool], what: str, seconds: float = 180.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
-
-
 def file_numbers(index: int) -> list[NhsNumber]:
     from domain.nhs_number import check_digit
 
@@ -110,7 +103,7 @@ def stream_commands(app: CpisApplication, mesh: tuple[str, str]) -> list[str]:
         sent.append(la_sends(mesh, "X26LA001", f"chaos-{index + 1}.xml", synthetic_file(
             RECORDS, sequence=index + 1, first=index * 1000)))
         eventually(lambda: app.upload_ledger("X26").outcome_of(sent[0]) is not None,
-                   "the first file to be applied")
+                   "the first file to be applied", 180)
         applied = [i for i, m in enumerate(sent) if app.upload_ledger("X26").outcome_of(m)]
         for _ in range(QUERIES // FILES):
             query(app, rng.choice(file_numbers(rng.choice(applied))), queried)
@@ -138,7 +131,7 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     with Chaos(stream_settings, env, tmp_path) as chaos:
         sent = stream_commands(stream_app, mesh)
         eventually(lambda: all(m in stream_app.upload_ledger("X26").responses for m in sent),
-                   "every file to be applied and answered")
+                   "every file to be applied and answered", 180)
     assert all(chaos.kills[name] >= 2 for name in VICTIMS), chaos.kills
 
     # restarted once more, left to catch up
@@ -150,7 +143,7 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     with subprocess.Popen([sys.executable, "-m", "streams.cli", "mesh"], env=final,
                           stderr=subprocess.DEVNULL) as poller:
         eventually(lambda: Counter(outbox.statuses().values()) == {"sent": QUERIES},
-                   "every access notification to be sent")
+                   "every access notification to be sent", 180)
         poller.send_signal(signal.SIGTERM)
 
     # the event store: every command recorded once

@@ -33,10 +33,11 @@ def running(settings: Settings, *command: str, extra: dict[str, str] | None = No
         assert process.returncode == 0, f"cpis {name} exited {process.returncode}:\n{err}"
 
 
-def eventually(check: Callable[[], bool], seconds: float = 60.0) -> None:
+def eventually(check: Callable[[], bool], what: str = "the views to catch up",
+               seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():
-        assert time.monotonic() < deadline, "views did not catch up in time"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
 
 

@@ -22,7 +22,7 @@ from domain.provenance import Channel, Provenance
 from streams.bootstrap import build_view_store, topics_of
 from streams.settings import Settings
 from tests.builders import T0, UPLOAD, person, plan, synthetic_nhs_numbers
-from tests.e2e.test_chaos import eventually
+from tests.e2e.test_command_to_views import eventually
 from tests.kafka_reading import read_events
 from tests.services import cli_env, restart_local_service
 
@@ -71,7 +71,7 @@ def test_relay_and_projector_ride_out_kafka_and_postgres_restarts(
                 return len(views.plans()) == len(views.notifications()) == CHILDREN
         except psycopg.OperationalError:
             return False
-    eventually(caught_up, "the views to hold every child's plan and notification")
+    eventually(caught_up, "the views to hold every child's plan and notification", 180)
     for process, name in zip(processes, ("relay", "project"), strict=True):
         assert process.poll() is None, f"cpis {name} exited; see {tmp_path / name}.log"
         process.send_signal(signal.SIGTERM)
