@@ -10,15 +10,16 @@ delivery state) is left as it is.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from adapters.views.batch import ViewBatch
 from adapters.views.pg_rows import author_json, notification_params, plan_params, plan_row
 from adapters.views.postgres import PostgresViews
+from domain.authors import Author
 
 ACCESS_COLUMNS = ("nhs_number", "access_id", "accessed_at", "author_identity", "author")
 
@@ -33,13 +34,28 @@ def load_batch(views: PostgresViews, nhs_numbers: Iterable[str]) -> ViewBatch:
     return ViewBatch([plan_row(r) for r in plans], [str(r["nhs_number"]) for r in retired])
 
 
+class AuthorsAsJson:
+    """Each distinct author written as JSON text once per batch (COPY reads it as jsonb):
+    an access's author appears in its history row and in its notifications."""
+
+    def __init__(self) -> None:
+        self._text: dict[Author, str] = {}
+
+    def __call__(self, author: Author) -> str:
+        text = self._text.get(author)
+        if text is None:
+            text = self._text[author] = json.dumps(author_json(author))
+        return text
+
+
 def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
+    authors = AuthorsAsJson()
     _write_plans(views, batch)
     _retire(views, batch.newly_retired())
-    _write_accesses(views, batch)
-    notifications = [notification_params(n) for n in batch.notifications.values()]
-    for params in notifications:
-        params["author"] = Jsonb(params["author"]) if params["author"] is not None else None
+    _write_accesses(views, batch, authors)
+    notifications = [notification_params(n) | {
+        "author": authors(n.access.author) if n.access is not None else None}
+        for n in batch.notifications.values()]
     if notifications:
         _insert_new(views, "la_notifications", list(notifications[0]),
                     [tuple(p.values()) for p in notifications])
@@ -69,10 +85,10 @@ def _retire(views: PostgresViews, numbers: list[str]) -> None:
             views.table(table)), (numbers,))
 
 
-def _write_accesses(views: PostgresViews, batch: ViewBatch) -> None:
+def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJson) -> None:
     if not batch.accesses:
         return
-    rows = [(nhs, a.access_id, a.accessed_at, a.author.identity, Jsonb(author_json(a.author)))
+    rows = [(nhs, a.access_id, a.accessed_at, a.author.identity, authors(a.author))
             for (nhs, _), a in batch.accesses.items()]
     _insert_new(views, "access_history", list(ACCESS_COLUMNS), rows)
     table = views.table("access_history")
