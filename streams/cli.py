@@ -29,6 +29,7 @@ from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
 from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
+from streams.waiting import sleep_unless_stopped
 
 log = logging.getLogger("cpis")
 
@@ -150,19 +151,11 @@ def _mesh(settings: Settings, args: argparse.Namespace) -> int:
                      sent.sent, sent.failed)
             if args.once:
                 break
-            _sleep(settings.mesh_poll_seconds, stop)
+            sleep_unless_stopped(settings.mesh_poll_seconds, stop)
     finally:
         mailbox.close()
         app.close()
     return 0
-
-
-def _sleep(seconds: float, stop: StopFlag) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not stop() and time.monotonic() < deadline:
-        time.sleep(0.2)
 
 
 def parser() -> argparse.ArgumentParser:

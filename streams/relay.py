@@ -35,6 +35,7 @@ from domain.notifications import notifications_due
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import encode_event, encode_notification, message_key
 from streams.topics import Topics
+from streams.waiting import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 POSITION_KEY = b"relay-position"
@@ -105,7 +106,7 @@ class Relay:
             except INTERRUPTIONS as error:
                 log.warning("relay interrupted (%s: %s); starting again in %.0f s",
                             type(error).__name__, error, self.config.retry_seconds)
-                if _wait(self.config.retry_seconds, stop):
+                if sleep_unless_stopped(self.config.retry_seconds, stop):
                     return self.published
 
     def _run_once(self, stop: Callable[[], bool], until_caught_up: bool) -> int:
@@ -164,12 +165,3 @@ class Relay:
                              value=self.registry.encode(n_name, n_record),
                              headers=[("cpis-event", n_name.encode())])
 
-
-def _wait(seconds: float, stop: Callable[[], bool]) -> bool:
-    """Sleep up to `seconds`; True when asked to stop meanwhile."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if stop():
-            return True
-        time.sleep(0.1)
-    return stop()
