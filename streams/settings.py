@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.event_store.postgres_recorder import TOPIC as RECORDER_TOPIC
 from adapters.mesh.mailbox import MeshSettings
 from adapters.mesh.workflows import LaMailboxes, Workflows
 
@@ -108,6 +109,8 @@ class Settings:
             # one INSERT through a function: a big save (a 10,000-record upload) in
             # pipeline mode stalled client and server on each other
             "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            # ... which must still commit in notification-id order (see the recorder)
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         }
         if pg.schema:
             env["POSTGRES_SCHEMA"] = pg.schema

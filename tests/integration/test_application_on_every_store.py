@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import CpisApplication, PlanChange, QueryRequest
 from domain.authors import Author
@@ -22,8 +24,11 @@ from domain.plans import PlanType
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord
 from domain.views import QueryAnswer
+from streams.bootstrap import build_application
+from streams.settings import PostgresSettings, Settings
 from tests.builders import CHILD, LA_A, LA_B, MOTHER, OTHER_CHILD, T0, UPLOAD, person, plan, system
 from tests.conftest import Clock
+from tests.services import fresh_schema
 
 HL7 = Provenance(Channel.HL7V3, message_id="HL7-MSG", asid="200000000001")
 
@@ -215,3 +220,27 @@ def test_provenance_is_kept_with_each_event(app: CpisApplication) -> None:
     query(app)
     assert [h.provenance for h in app.history(CHILD)] == [
         "-", "mesh message MSG-1 file #1", "hl7v3 message HL7-MSG ASID 200000000001"]
+
+
+@pytest.mark.integration
+def test_a_postgres_save_holds_the_events_table_exclusively_until_it_commits(
+    postgres: PostgresSettings,
+) -> None:
+    """So saves commit in notification-id order and the relay, tailing the log, never passes
+    a notification id that a slower transaction fills in later."""
+    with fresh_schema(postgres, "order") as schema:
+        app = build_application(Settings(event_store="postgres",
+                                         postgres=replace(postgres, schema=schema)))
+        recorder = app.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        event = ChildProtectionRecord(nhs_number=CHILD).collect_events()[0]
+        stored = app.mapper.to_stored_event(event)
+        row = recorder.construct_pg_stored_event(stored.originator_id, stored.originator_version,
+                                                 stored.topic, stored.state)
+        with psycopg.connect(postgres.conninfo()) as conn:  # one open transaction
+            conn.execute(recorder.sql_invoke_pg_function_insert_events, ([row],))
+            modes = {r[0] for r in conn.execute(
+                "SELECT mode FROM pg_locks WHERE granted AND relation = %s::regclass",
+                (f'"{schema}"."{recorder.events_table_name}"',)).fetchall()}
+        app.close()
+    assert "ExclusiveLock" in modes
