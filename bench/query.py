@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from eventsourcing.persistence import StoredEvent
 
 from adapters.mesh.la_file import parse_la_file
@@ -33,6 +32,8 @@ from domain.record import ChildProtectionRecord
 from streams.bootstrap import build_application
 from streams.settings import Settings
 from tests.builders import person
+from tests.e2e.test_hl7_query_over_http import wait_until_serving
+from tests.hl7 import FIXTURES, soap
 from tests.services import cli_env
 
 RECORD: Any = ChildProtectionRecord
@@ -40,16 +41,14 @@ CHILDREN = 1_000
 RATES = (50.0, 100.0, 200.0, 300.0)
 WORKERS = (1, 2)  # uvicorn worker processes
 TARGET_RATE, TARGET_P99_MS = 200.0, 10.0
-QUERY = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "hl7v3" / "query_person.xml"
+QUERY = FIXTURES / "query_person.xml"
+FIXTURE_EVENT_ID = "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"
 
 
 def query_templates(numbers: list[str]) -> list[str]:
     """One SOAP query per child; EVENT_ID is filled in per request by bench.load."""
-    message = QUERY.read_text().split("?>", 1)[-1]
-    message = message.replace("0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5", "EVENT_ID")
-    return [('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-             "<soap:Header/><soap:Body>" + message.replace("9434765919", nhs)
-             + "</soap:Body></soap:Envelope>") for nhs in numbers]
+    message = soap(QUERY.read_bytes()).decode().replace(FIXTURE_EVENT_ID, "EVENT_ID")
+    return [message.replace("9434765919", nhs) for nhs in numbers]
 
 
 def upload_children(settings: Settings) -> list[str]:
@@ -66,15 +65,12 @@ def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes
     env = cli_env(settings) | {"CPIS_KAFKA_BOOTSTRAP": ""}
     server = subprocess.Popen([sys.executable, "-m", "streams.cli", "serve", "--port",
                                str(port), "--workers", str(workers)], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).text == "ok":
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("cpis serve did not start within 60 s")
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}")
+    except AssertionError:
+        server.kill()
+        raise
+    return server
 
 
 def offer(url: str, bodies: Path, rate: float, seconds: float) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from adapters.views.delivery import NotificationOutbox
 from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
 from streams.avro_registry import SchemaRegistry
-from streams.projector import Projector, ProjectorConfig
+from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
 from streams.relay import Relay, RelayConfig
 from streams.settings import Settings
 from streams.topics import Topics
@@ -74,7 +74,7 @@ def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500)
 
 
 def build_projector(settings: Settings, batch_size: int = 500,
-                    instance: str = "projector-1") -> Projector:
+                    instance: str = DEFAULT_INSTANCE) -> Projector:
     config = ProjectorConfig(settings.require_kafka(), topics_of(settings),
                              group_id=f"{settings.topic_prefix}cpis-projector",
                              batch_size=batch_size, instance_id=instance)

@@ -27,6 +27,7 @@ from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
 from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
+from streams.projector import DEFAULT_INSTANCE
 from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
 from streams.waiting import sleep_unless_stopped
@@ -178,7 +179,7 @@ def parser() -> argparse.ArgumentParser:
     project.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                          help="exit after this long with nothing to consume")
     project.add_argument("--batch-size", type=int, default=500)
-    project.add_argument("--instance", default="projector-1",
+    project.add_argument("--instance", default=DEFAULT_INSTANCE,
                          help="this projector's stable id in the consumer group: give each "
                          "concurrent projector its own, and a restarted one the same")
     project.set_defaults(handler=_project)

@@ -25,6 +25,7 @@ from streams.topics import Topics
 from streams.view_writer import Message, apply_messages
 
 log = logging.getLogger(__name__)
+DEFAULT_INSTANCE = "projector-1"  # a projector's static member id in its consumer group
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ProjectorConfig:
     batch_size: int = 500
     # static group membership: a projector restarted after a crash (same instance id) takes
     # its partitions back at once instead of waiting for the dead member's session to expire
-    instance_id: str = "projector-1"
+    instance_id: str = DEFAULT_INSTANCE
     session_timeout_ms: int = 10_000
 
 

@@ -1,11 +1,11 @@
 """A ViewBatch against the PostgreSQL views: read what the batch touches, write its net change.
 
 load_batch: one query each for the touched NHS numbers' plan rows and retired marks.
-write_batch, in the caller's transaction: 1. delete changed or removed plan rows, COPY the
-new ones; 2. mark newly retired numbers and delete their accesses; 3. COPY new accesses
-through a staging table (ON CONFLICT DO NOTHING: an access is added once), then keep the
-newest per number; 4. COPY new notifications the same way, so a row already queued (and its
-delivery state) is left as it is.
+write_batch, in the caller's transaction: 1. delete changed or removed plan rows (a retired
+number's among them), COPY the new ones; 2. mark newly retired numbers and delete their
+accesses; 3. COPY new accesses through a staging table (ON CONFLICT DO NOTHING: an access is
+added once), then keep the newest per number; 4. COPY new notifications the same way, so a
+row already queued (and its delivery state) is left as it is.
 """
 
 from __future__ import annotations
@@ -80,9 +80,10 @@ def _retire(views: PostgresViews, numbers: list[str]) -> None:
     views.conn.execute(sql.SQL(
         "INSERT INTO {} SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING").format(
             views.table("retired")), (numbers,))
-    for table in ("current_plans", "access_history"):
-        views.conn.execute(sql.SQL("DELETE FROM {} WHERE nhs_number = ANY(%s)").format(
-            views.table(table)), (numbers,))
+    # their plan rows went with the batch's plan changes (every plan of a touched number is
+    # loaded); their access history is not loaded, so it goes here
+    views.conn.execute(sql.SQL("DELETE FROM {} WHERE nhs_number = ANY(%s)").format(
+        views.table("access_history")), (numbers,))
 
 
 def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJson) -> None:
