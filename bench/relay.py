@@ -8,7 +8,7 @@ and keys (idempotent producer, acks=all, no transactions, no event-store reads).
 
 from __future__ import annotations
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Message, Producer
 
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
@@ -31,12 +31,15 @@ def run(settings: Settings, events: int = 40_000) -> Result:
         try:
             app.process_upload(parse_la_file(synthetic_file(events // 2)), "BENCH",
                                SyntheticPds.load())
-            stored = app.recorder.select_notifications(start=1, limit=events + 10)
             relay = build_relay(bench, app, batch_size=BATCH)
             producer: list[Producer] = []
             startup = timed(lambda: producer.append(relay.start()))
             seconds = timed(lambda: relay.publish(producer[0], until_caught_up=True))
             producer[0].flush(10)
+            relay.close()
+            # read only now: 40,000 live objects during the run would slow the relay's
+            # garbage collections, which no real relay carries
+            stored = app.recorder.select_notifications(start=1, limit=events + 10)
             registry = SchemaRegistry()
             messages = []
             for n in stored:
@@ -56,14 +59,24 @@ def run(settings: Settings, events: int = 40_000) -> Result:
 
 
 def produce_plain(bootstrap: str, messages: list[tuple[str, bytes, bytes]]) -> None:
+    """Produce and wait for every acknowledgement; a message not delivered fails the run."""
+    failed: list[str] = []
+
+    def delivered(error: KafkaError | None, _: Message) -> None:
+        if error is not None:
+            failed.append(str(error))
+
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
                          "acks": "all", "linger.ms": 5, "compression.type": "lz4"})
     for topic, key, value in messages:
         while True:
             try:
-                producer.produce(topic, key=key, value=value)
+                producer.produce(topic, key=key, value=value, on_delivery=delivered)
                 break
             except BufferError:
                 producer.poll(0.05)
         producer.poll(0)
-    producer.flush(60)
+    left = producer.flush(60)
+    if left or failed:
+        raise RuntimeError(f"baseline: {left} messages undelivered, {len(failed)} failed "
+                           f"({failed[:1]})")

@@ -19,6 +19,7 @@ from domain.application import CpisApplication, utc_now
 from streams.avro_registry import SchemaRegistry
 from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
 from streams.relay import Relay, RelayConfig
+from streams.relay_reading import BatchEncoder
 from streams.settings import Settings
 from streams.topics import Topics
 
@@ -68,9 +69,8 @@ def build_notification_sender(settings: Settings, mailbox: Mailbox) -> Notificat
 
 def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500) -> Relay:
     config = RelayConfig(settings.require_kafka(), topics_of(settings),
-                         transactional_id=f"{settings.topic_prefix}cpis-relay",
-                         batch_size=batch_size)
-    return Relay(app, SchemaRegistry(), config)
+                         transactional_id=f"{settings.topic_prefix}cpis-relay")
+    return Relay(BatchEncoder(app, SchemaRegistry(), config.topics, batch_size), config)
 
 
 def build_projector(settings: Settings, batch_size: int = 500,

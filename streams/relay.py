@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from confluent_kafka import (
@@ -28,12 +27,9 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from eventsourcing.persistence import Notification, PersistenceError
+from eventsourcing.persistence import PersistenceError
 
-from domain.application import CpisApplication
-from domain.notifications import notifications_due
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event, encode_notification, message_key
+from streams.relay_reading import Batch, BatchEncoder, BatchReader
 from streams.topics import Topics
 from streams.waiting import sleep_unless_stopped
 
@@ -48,7 +44,6 @@ class RelayConfig:
     bootstrap: str
     topics: Topics
     transactional_id: str = "cpis-relay"
-    batch_size: int = 500
     idle_sleep: float = 0.2
     retry_seconds: float = 2.0
 
@@ -78,14 +73,14 @@ def read_committed_position(config: RelayConfig) -> int:
 
 
 class Relay:
-    def __init__(self, app: CpisApplication, registry: SchemaRegistry, config: RelayConfig,
+    def __init__(self, encoder: BatchEncoder, config: RelayConfig,
                  on_batch: Callable[[int, int], None] | None = None) -> None:
-        self.app = app
-        self.registry = registry
+        self.encoder = encoder
         self.config = config
         self.on_batch = on_batch
         self.position = 0
         self.published = 0
+        self.reader: BatchReader | None = None
 
     def _producer(self) -> Producer:
         producer = Producer({
@@ -110,58 +105,61 @@ class Relay:
                     return self.published
 
     def _run_once(self, stop: Callable[[], bool], until_caught_up: bool) -> int:
-        producer = self.start()
         try:
-            return self.publish(producer, stop, until_caught_up)
+            producer = self.start()
+            try:
+                return self.publish(producer, stop, until_caught_up)
+            finally:
+                producer.flush(10)
         finally:
-            producer.flush(10)
+            self.close()
 
     def start(self) -> Producer:
-        """1. fence older instances (init_transactions), 2. then read their last commit."""
+        """1. fence older instances (init_transactions), 2. then read their last commit,
+        3. start the reader."""
         producer = self._producer()
         self.position = read_committed_position(self.config)
         log.info("relay starting after event-store position %d", self.position)
+        self.close()
+        self.reader = BatchReader(self.encoder)
         return producer
+
+    def close(self) -> None:
+        """Stop the reading thread."""
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     def publish(self, producer: Producer, stop: Callable[[], bool] = lambda: False,
                 until_caught_up: bool = False) -> int:
+        """Publish batch after batch (after start()). The reader reads and encodes the next
+        batch while the current transaction commits."""
+        if self.reader is None:
+            raise RuntimeError("start the relay before publishing")
+        upcoming = self.reader.submit(self.position)
         while not stop():
-            notifications = self.app.recorder.select_notifications(
-                start=self.position + 1, limit=self.config.batch_size)
-            if not notifications:
+            batch = upcoming.result()
+            if not batch.messages:
                 if until_caught_up:
                     break
                 time.sleep(self.config.idle_sleep)
+                upcoming = self.reader.submit(self.position)
                 continue
-            self._publish(producer, notifications)
+            upcoming = self.reader.submit(batch.last_position)
+            self._publish(producer, batch)
         return self.published
 
-    def _publish(self, producer: Producer, notifications: Sequence[Notification]) -> None:
+    def _publish(self, producer: Producer, batch: Batch) -> None:
         producer.begin_transaction()
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            self._produce_event(producer, event, notification.id)
+        for topic, key, value, headers in batch.messages:
+            producer.produce(topic, key=key, value=value, headers=headers)
             producer.poll(0)
-        last = notifications[-1].id
+        last = batch.last_position
         producer.produce(self.config.topics.relay_position, key=POSITION_KEY,
                          value=str(last).encode())
         producer.commit_transaction(60)
         self.position = last
-        self.published += len(notifications)
+        self.published += batch.events
         if self.on_batch is not None:
-            self.on_batch(len(notifications), last)
+            self.on_batch(batch.events, last)
         log.info("relay published %d events up to position %d", self.published, last)
-
-    def _produce_event(self, producer: Producer, event: Any, position: int) -> None:
-        key = message_key(event).encode()
-        name, record = encode_event(event, position)
-        headers: list[tuple[str, str | bytes | None]] = [
-            ("cpis-event", name.encode()), ("cpis-position", str(position).encode())]
-        producer.produce(self.config.topics.for_event(event), key=key,
-                         value=self.registry.encode(name, record), headers=headers)
-        for due in notifications_due(event):
-            n_name, n_record = encode_notification(due, position)
-            producer.produce(self.config.topics.la_notifications, key=key,
-                             value=self.registry.encode(n_name, n_record),
-                             headers=[("cpis-event", n_name.encode())])
-

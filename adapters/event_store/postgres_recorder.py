@@ -7,12 +7,19 @@ use: a 10,000-record upload stalled in pipeline mode) does not. Two writers (the
 and the query service) could then commit ids N+1 before N, and a reader tailing the log -
 the relay - would pass N before it existed and never publish it. The chaos test lost 7 of
 18,000 events that way. This function takes the same lock, held until commit.
+
+It also reads the log (what the relay does all day) in PostgreSQL's binary format: the
+library's text-format read spent two thirds of its time unescaping `bytea` state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Composed, Identifier
 
 TOPIC = "adapters.event_store.postgres_recorder:CommitOrderedRecorder"
 
@@ -42,3 +49,28 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
         )
+
+    def select_notifications(
+        self, start: int | None, limit: int, stop: int | None = None,
+        topics: Sequence[str] = (), *, inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's read, in binary format for the plain case (from `start` on)."""
+        if start is None or stop is not None or topics:
+            selected: Sequence[Notification] = super().select_notifications(
+                start, limit, stop, topics, inclusive_of_start=inclusive_of_start)
+            return selected
+        first = start if inclusive_of_start else start + 1
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(binary=True, row_factory=tuple_row) as curs:
+            curs.execute(self._select_from, (first, limit), prepare=True)
+            return [Notification(id=row[0], originator_id=row[1], originator_version=row[2],
+                                 topic=row[3], state=row[4]) for row in curs.fetchall()]
+
+    @property
+    def _select_from(self) -> SQL | Composed:
+        return SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id >= %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema),
+                 table=Identifier(self.events_table_name))

@@ -244,3 +244,24 @@ def test_a_postgres_save_holds_the_events_table_exclusively_until_it_commits(
                 (f'"{schema}"."{recorder.events_table_name}"',)).fetchall()}
         app.close()
     assert "ExclusiveLock" in modes
+
+
+@pytest.mark.integration
+def test_the_postgres_binary_read_gives_what_the_librarys_read_gives(
+    postgres: PostgresSettings,
+) -> None:
+    with fresh_schema(postgres, "read") as schema:
+        app = build_application(Settings(event_store="postgres",
+                                         postgres=replace(postgres, schema=schema)))
+        for nhs_number in (CHILD, OTHER_CHILD, MOTHER):
+            app.upload_plan(nhs_number, plan(), UPLOAD)
+        recorder = app.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        library = PostgresApplicationRecorder.select_notifications
+        assert type(recorder).select_notifications is not library  # ours is the one in use
+        for start, limit, inclusive in ((1, 10, True), (2, 3, True), (2, 3, False), (7, 5, True)):
+            ours = recorder.select_notifications(start, limit, inclusive_of_start=inclusive)
+            assert ours == library(recorder, start, limit, inclusive_of_start=inclusive)
+        assert len(recorder.select_notifications(1, 10)) == 6
+        assert all(isinstance(n.state, bytes) for n in recorder.select_notifications(1, 10))
+        app.close()
