@@ -151,9 +151,10 @@ class Relay:
 
     def _publish(self, producer: Producer, batch: Batch) -> None:
         producer.begin_transaction()
-        for topic, key, value, headers in batch.messages:
+        for i, (topic, key, value, headers) in enumerate(batch.messages):
             producer.produce(topic, key=key, value=value, headers=headers)
-            producer.poll(0)
+            if i % 500 == 499:
+                producer.poll(0)  # serve librdkafka's events; no delivery callbacks to run
         last = batch.last_position
         producer.produce(self.config.topics.relay_position, key=POSITION_KEY,
                          value=str(last).encode())
