@@ -36,8 +36,9 @@ def plan_date(value: str | None, what: str) -> datetime | None:
         return None
     if len(value) != 12 or not value.isdigit():
         raise ValueError(f"{what} {value!r} is not a 12-digit YYYYMMDDHHMM date")
-    try:
-        return datetime.strptime(value, "%Y%m%d%H%M")
+    try:  # by slices: strptime was a third of an upload's parsing
+        return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]),
+                        int(value[10:12]))
     except ValueError:
         raise ValueError(f"{what} {value!r} is not a real date and time") from None
 
@@ -48,6 +49,6 @@ def birth_date(value: str | None) -> date | None:
     if len(value) < 8 or not value[:8].isdigit():
         raise ValueError(f"birthTime {value!r} is not a YYYYMMDD date")
     try:
-        return datetime.strptime(value[:8], "%Y%m%d").date()
+        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:
         raise ValueError(f"birthTime {value!r} is not a real date") from None

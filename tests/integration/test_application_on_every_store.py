@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 import psycopg
 import pytest
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from adapters.event_store.postgres_recorder import COPY_FROM
 from domain.application import CpisApplication, PlanChange, QueryRequest
 from domain.authors import Author
 from domain.errors import (
@@ -26,7 +28,19 @@ from domain.record import ChildProtectionRecord
 from domain.views import QueryAnswer
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
-from tests.builders import CHILD, LA_A, LA_B, MOTHER, OTHER_CHILD, T0, UPLOAD, person, plan, system
+from tests.builders import (
+    CHILD,
+    LA_A,
+    LA_B,
+    MOTHER,
+    OTHER_CHILD,
+    T0,
+    UPLOAD,
+    person,
+    plan,
+    synthetic_nhs_numbers,
+    system,
+)
 from tests.conftest import Clock
 from tests.services import fresh_schema
 
@@ -264,4 +278,25 @@ def test_the_postgres_binary_read_gives_what_the_librarys_read_gives(
             assert ours == library(recorder, start, limit, inclusive_of_start=inclusive)
         assert len(recorder.select_notifications(1, 10)) == 6
         assert all(isinstance(n.state, bytes) for n in recorder.select_notifications(1, 10))
+        app.close()
+
+
+@pytest.mark.integration
+def test_a_large_save_is_copied_and_returns_its_notification_ids_in_order(
+    postgres: PostgresSettings,
+) -> None:
+    with fresh_schema(postgres, "copy") as schema:
+        app = build_application(Settings(event_store="postgres",
+                                         postgres=replace(postgres, schema=schema)))
+        app.upload_plan(CHILD, plan(), UPLOAD)  # two events through the library's function
+        records = [ChildProtectionRecord(nhs_number=n) for n in synthetic_nhs_numbers(COPY_FROM)]
+        stored = [app.mapper.to_stored_event(e) for r in records for e in r.collect_events()]
+        ids = app.recorder.insert_events(stored)
+        assert ids == list(range(3, 3 + COPY_FROM))
+        read = app.recorder.select_notifications(3, COPY_FROM + 10)
+        assert [(n.id, n.originator_id, n.state) for n in read] == [
+            (i, s.originator_id, s.state) for i, s in zip(ids, stored, strict=True)]
+        with pytest.raises(IntegrityError):  # the same versions again: refused, all of them
+            app.recorder.insert_events([*stored[1:], stored[0]])
+        assert app.recorder.max_notification_id() == 2 + COPY_FROM
         app.close()
