@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import mul
 
 from domain.errors import InvalidNhsNumberError
 
@@ -11,7 +12,9 @@ _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 def check_digit(first_nine: str) -> int | None:
     """Modulus 11 check digit of nine digits; None where the check value is 10 (invalid)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, _WEIGHTS, strict=True))
+    if len(first_nine) != len(_WEIGHTS):
+        raise ValueError(f"a check digit needs nine digits, got {first_nine!r}")
+    total = sum(map(mul, map(int, first_nine), _WEIGHTS))
     check = 11 - total % 11
     if check == 11:
         return 0

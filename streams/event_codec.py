@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,9 @@ from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 
 NS = "uk.nhs.cpis.events"
 AvroRecord = dict[str, Any]
+# NHS numbers read back, checked once each: a replay meets the same child's number again and
+# again (NhsNumber is immutable, so one instance serves them all)
+nhs_number = lru_cache(maxsize=1 << 16)(NhsNumber)
 
 
 def provenance_out(p: Provenance) -> AvroRecord:
@@ -127,12 +131,12 @@ CODECS: dict[type[Any], Codec] = {
     Record.NhsNumberSuperseded: Codec(
         f"{NS}.NhsNumberSuperseded",
         lambda e: {"replacement": e.replacement.value, "notify": list(e.notify)},
-        lambda r: {"replacement": NhsNumber(r["replacement"]), "notify": list(r["notify"])}),
+        lambda r: {"replacement": nhs_number(r["replacement"]), "notify": list(r["notify"])}),
     Record.RecordMergedIn: Codec(
         f"{NS}.RecordMergedIn",
         lambda e: {"merged_from": e.merged_from.value, "plans": [plan_out(p) for p in e.plans],
                    "accesses": [access_out(a) for a in e.accesses]},
-        lambda r: {"merged_from": NhsNumber(r["merged_from"]),
+        lambda r: {"merged_from": nhs_number(r["merged_from"]),
                    "plans": [plan_in(p) for p in r["plans"]],
                    "accesses": [access_in(a) for a in r["accesses"]]}),
     Record.NhsNumberMarkedInactive: Codec(
@@ -220,7 +224,7 @@ def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
             fields["originator_topic"] = UploadLedger.TOPIC
     else:
         fields.update(originator_id=as_uuid(record["record_id"]),
-                      nhs_number=NhsNumber(record["nhs_number"]))
+                      nhs_number=nhs_number(record["nhs_number"]))
         if cls is Record.Opened:
             fields["originator_topic"] = Record.TOPIC
         else:
@@ -245,9 +249,9 @@ def encode_notification(n: NotificationDue, position: int) -> tuple[str, AvroRec
 def decode_notification(record: AvroRecord) -> NotificationDue:
     return NotificationDue(
         notification_id=record["notification_id"], kind=NotificationKind(record["kind"]),
-        ods_code=record["ods_code"], nhs_number=NhsNumber(record["nhs_number"]),
+        ods_code=record["ods_code"], nhs_number=nhs_number(record["nhs_number"]),
         record_id=as_uuid(record["record_id"]), version=record["version"],
         occurred_at=record["occurred_at"],
         access=access_in(record["access"]) if record["access"] else None,
-        replacement=NhsNumber(record["replacement"]) if record["replacement"] else None,
+        replacement=nhs_number(record["replacement"]) if record["replacement"] else None,
     )

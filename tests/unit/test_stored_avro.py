@@ -56,6 +56,7 @@ def test_an_upcast_event_takes_the_domain_path() -> None:
 
 minutes = st.integers(0, 60 * 24 * 3650).map(lambda m: datetime(2015, 1, 1) + timedelta(minutes=m))
 optional_text = st.none() | st.text(st.characters(codec="utf-8"), max_size=12)
+names = st.text(min_size=1, max_size=12).filter(str.strip)  # a subject's names are not blank
 
 
 @st.composite
@@ -66,8 +67,7 @@ def plans(draw: st.DrawFn) -> Plan:
     if plan_type is PlanType.UNBORN_CHILD_PROTECTION_PLAN and end is None:
         end = start + timedelta(days=180)
     delete = draw(st.none() | minutes)
-    subject = Subject(draw(st.text(min_size=1, max_size=12)), draw(st.text(min_size=1,
-                      max_size=12)), draw(st.none() | st.dates(date(1990, 1, 1))),
+    subject = Subject(draw(names), draw(names), draw(st.none() | st.dates(date(1990, 1, 1))),
                       draw(optional_text))
     return Plan(plan_type, LA_B, PlanDates(start, end, delete), subject)
 
