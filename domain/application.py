@@ -6,13 +6,14 @@ the same NHS number is retried on the fresh record (optimistic concurrency).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -36,6 +37,7 @@ from domain.views import HistoryEntry, PlanView, QueryAnswer
 
 APPLICATION_NAME = "CPIS"
 SAVE_ATTEMPTS = 30  # contended NHS numbers: a few writers on one record at once
+CACHED_AGGREGATES = 10_000
 T = TypeVar("T")
 
 
@@ -66,9 +68,19 @@ class QueryRequest:
 
 
 class CpisApplication(Application[UUID]):
-    """Write side of CP-IS. Persistence (memory, SQLite, PostgreSQL) comes from `env`."""
+    """Write side of CP-IS. Persistence (memory, SQLite, PostgreSQL) comes from `env`.
+
+    Records and ledgers stay in memory between commands (an LRU cache): each get reads only
+    the events saved since, by any process (eventsourcing's fast-forward), instead of every
+    event of the record - a record grows by one event per access for ever. They are not
+    copied out of the cache, so a command that fails (a lost race, a refused change) evicts
+    everything it loaded; the next attempt starts from stored events. One thread per
+    application instance, as every process here runs it.
+    """
 
     name = APPLICATION_NAME
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES),
+                                     "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
 
     def __init__(
         self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
@@ -77,6 +89,7 @@ class CpisApplication(Application[UUID]):
         self.clock = clock
         self._known_records: set[UUID] = set()
         self._known_up_to = 0
+        self._loaded: set[UUID] = set()  # aggregates the current command attempt loaded
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -252,7 +265,7 @@ class CpisApplication(Application[UUID]):
 
     def upload_ledger(self, ods_code: str) -> UploadLedger:
         try:
-            ledger: object = self.repository.get(ledger_id(ods_code))
+            ledger: object = self._get(ledger_id(ods_code))
         except AggregateNotFoundError:
             return UploadLedger(ods_code=ods_code)
         assert isinstance(ledger, UploadLedger)
@@ -264,7 +277,7 @@ class CpisApplication(Application[UUID]):
         self, nhs_number: NhsNumber, version: int | None = None
     ) -> ChildProtectionRecord | None:
         try:
-            record: object = self.repository.get(record_id(nhs_number), version=version)
+            record: object = self._get(record_id(nhs_number), version)
         except AggregateNotFoundError:
             return None
         assert isinstance(record, ChildProtectionRecord)
@@ -302,15 +315,33 @@ class CpisApplication(Application[UUID]):
 
         return self._retrying(attempt)
 
-    @staticmethod
-    def _retrying(attempt: Callable[[], T]) -> T:
+    def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run `attempt` again (on fresh state) when another writer saved first."""
         for number in range(1, SAVE_ATTEMPTS + 1):
+            self._loaded.clear()
             try:
                 return attempt()
             except RecordConflictError:
+                self._evict_loaded()
                 if number == SAVE_ATTEMPTS:
                     raise
                 time.sleep(random.uniform(0, 0.001 * 2 ** min(number, 6)))  # noqa: S311
+            except BaseException:
+                self._evict_loaded()  # whatever the attempt changed in them was not saved
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get(self, aggregate_id: UUID, version: int | None = None) -> object:
+        if version is None:
+            self._loaded.add(aggregate_id)
+        aggregate: object = self.repository.get(aggregate_id, version=version)
+        return aggregate
+
+    def _evict_loaded(self) -> None:
+        cache = self.repository.cache
+        for aggregate_id in self._loaded:
+            if cache is not None:
+                with contextlib.suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
+        self._loaded.clear()
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, RecordConflictError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.event_store.postgres_recorder import COPY_FROM
@@ -300,3 +301,47 @@ def test_a_large_save_is_copied_and_returns_its_notification_ids_in_order(
             app.recorder.insert_events([*stored[1:], stored[0]])
         assert app.recorder.max_notification_id() == 2 + COPY_FROM
         app.close()
+
+
+def test_a_command_that_fails_leaves_nothing_behind_in_the_cached_record(
+    app: CpisApplication, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Records stay in memory between commands, uncopied: an access applied to the record
+    by an attempt whose save then lost a race must not linger for the retry to find."""
+    app.upload_plan(CHILD, plan(), UPLOAD)
+    query(app, access_id="A1")  # the record is now held in memory
+    save, failures = app.save, [RecordConflictError("another writer saved first")]
+
+    def lose_one_race(*aggregates: Any, **kwargs: Any) -> None:
+        if failures:  # as a real lost race: the pending events are taken, then refused
+            for aggregate in aggregates:
+                aggregate.collect_events()
+            raise failures.pop()
+        save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(app, "save", lose_one_race)
+    answer = query(app, minutes=5, access_id="A2", author=person("555000000077"))
+    assert not failures
+    assert [a.access_id for a in answer.history] == ["A2", "A1"]
+    assert [h.event_name for h in app.history(CHILD)].count("InformationAccessed") == 2
+
+
+@pytest.mark.integration
+def test_a_record_held_in_memory_sees_what_another_process_saved(
+    postgres: PostgresSettings,
+) -> None:
+    with fresh_schema(postgres, "cache") as schema:
+        settings = Settings(event_store="postgres", postgres=replace(postgres, schema=schema))
+        first, second = build_application(settings), build_application(settings)
+        first.upload_plan(CHILD, plan(), UPLOAD)
+        query(first, access_id="A1")  # held in memory by `first`
+        query(second, minutes=1, access_id="A2", author=system())
+        second.end_plan(CHILD, "X26", PlanType.CHILD_PROTECTION_PLAN, datetime(2027, 1, 1),
+                        UPLOAD)
+        answer = query(first, minutes=2, access_id="A3", author=person("555000000077"))
+        assert [a.access_id for a in answer.history] == ["A3", "A2", "A1"]
+        assert answer.plans[0].end == datetime(2027, 1, 1)
+        versions = [app.find_record(CHILD) for app in (first, second)]
+        assert [r.version for r in versions if r is not None] == [6, 6]  # both current
+        first.close()
+        second.close()
