@@ -6,7 +6,6 @@ the same NHS number is retried on the fresh record (optimistic concurrency).
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -72,15 +71,13 @@ class CpisApplication(Application[UUID]):
 
     Records and ledgers stay in memory between commands (an LRU cache): each get reads only
     the events saved since, by any process (eventsourcing's fast-forward), instead of every
-    event of the record - a record grows by one event per access for ever. They are not
-    copied out of the cache, so a command that fails (a lost race, a refused change) evicts
-    everything it loaded; the next attempt starts from stored events. One thread per
-    application instance, as every process here runs it.
+    event of the record - a record grows by one event per access for ever. A command works
+    on a copy (domain/copying.py: cheap, as all their values are immutable), so one that
+    fails leaves the cached record as stored.
     """
 
     name = APPLICATION_NAME
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES),
-                                     "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES)}
 
     def __init__(
         self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
@@ -89,7 +86,6 @@ class CpisApplication(Application[UUID]):
         self.clock = clock
         self._known_records: set[UUID] = set()
         self._known_up_to = 0
-        self._loaded: set[UUID] = set()  # aggregates the current command attempt loaded
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -265,7 +261,7 @@ class CpisApplication(Application[UUID]):
 
     def upload_ledger(self, ods_code: str) -> UploadLedger:
         try:
-            ledger: object = self._get(ledger_id(ods_code))
+            ledger: object = self.repository.get(ledger_id(ods_code))
         except AggregateNotFoundError:
             return UploadLedger(ods_code=ods_code)
         assert isinstance(ledger, UploadLedger)
@@ -277,7 +273,7 @@ class CpisApplication(Application[UUID]):
         self, nhs_number: NhsNumber, version: int | None = None
     ) -> ChildProtectionRecord | None:
         try:
-            record: object = self._get(record_id(nhs_number), version)
+            record: object = self.repository.get(record_id(nhs_number), version=version)
         except AggregateNotFoundError:
             return None
         assert isinstance(record, ChildProtectionRecord)
@@ -315,33 +311,16 @@ class CpisApplication(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def _retrying(self, attempt: Callable[[], T]) -> T:
+    @staticmethod
+    def _retrying(attempt: Callable[[], T]) -> T:
         """Run `attempt` again (on fresh state) when another writer saved first."""
         for number in range(1, SAVE_ATTEMPTS + 1):
-            self._loaded.clear()
             try:
                 return attempt()
             except RecordConflictError:
-                self._evict_loaded()
                 if number == SAVE_ATTEMPTS:
                     raise
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(number, 6)))  # noqa: S311
-            except BaseException:
-                self._evict_loaded()  # whatever the attempt changed in them was not saved
-                raise
+                if number > 1:  # the first retry at once: fast-forwarding the record is cheap
+                    time.sleep(random.uniform(0, 0.001 * 2 ** min(number, 6)))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _get(self, aggregate_id: UUID, version: int | None = None) -> object:
-        if version is None:
-            self._loaded.add(aggregate_id)
-        aggregate: object = self.repository.get(aggregate_id, version=version)
-        return aggregate
-
-    def _evict_loaded(self) -> None:
-        cache = self.repository.cache
-        for aggregate_id in self._loaded:
-            if cache is not None:
-                with contextlib.suppress(KeyError):
-                    cache.get(aggregate_id, evict=True)
-        self._loaded.clear()
 

@@ -8,6 +8,7 @@ from uuid import NAMESPACE_OID, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.access import Access
+from domain.copying import CopiedByContainers
 from domain.errors import (
     DomainError,
     IdentityError,
@@ -27,7 +28,7 @@ def record_id(nhs_number: NhsNumber) -> UUID:
     return uuid5(RECORD_NAMESPACE, nhs_number.value)
 
 
-class ChildProtectionRecord(Aggregate):
+class ChildProtectionRecord(CopiedByContainers, Aggregate):
     """Plans, accesses and identity of one NHS number (a child's, or a mother's for UCP)."""
 
     TOPIC = "cpis:ChildProtectionRecord"

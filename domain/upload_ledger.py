@@ -11,6 +11,7 @@ from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.copying import CopiedByContainers
 from domain.uploads import FileCode, LaUpload, UploadOutcome, rejected_file
 
 LEDGER_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.3.2.4.19.1")  # ODS org OID
@@ -21,7 +22,7 @@ def ledger_id(ods_code: str) -> UUID:
     return uuid5(LEDGER_NAMESPACE, ods_code)
 
 
-class UploadLedger(Aggregate):
+class UploadLedger(CopiedByContainers, Aggregate):
     TOPIC = "cpis:UploadLedger"
 
     class Event(Aggregate.Event):
