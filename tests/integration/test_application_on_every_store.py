@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -237,70 +238,74 @@ def test_provenance_is_kept_with_each_event(app: CpisApplication) -> None:
         "-", "mesh message MSG-1 file #1", "hl7v3 message HL7-MSG ASID 200000000001"]
 
 
+@pytest.fixture
+def pg_settings(postgres: PostgresSettings) -> Iterator[Settings]:
+    """A PostgreSQL event store in a fresh schema."""
+    with fresh_schema(postgres, "store") as schema:
+        yield Settings(event_store="postgres", postgres=replace(postgres, schema=schema))
+
+
+@pytest.fixture
+def pg_app(pg_settings: Settings) -> Iterator[CpisApplication]:
+    application = build_application(pg_settings)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
 @pytest.mark.integration
 def test_a_postgres_save_holds_the_events_table_exclusively_until_it_commits(
-    postgres: PostgresSettings,
+    pg_app: CpisApplication, postgres: PostgresSettings,
 ) -> None:
     """So saves commit in notification-id order and the relay, tailing the log, never passes
     a notification id that a slower transaction fills in later."""
-    with fresh_schema(postgres, "order") as schema:
-        app = build_application(Settings(event_store="postgres",
-                                         postgres=replace(postgres, schema=schema)))
-        recorder = app.recorder
-        assert isinstance(recorder, PostgresApplicationRecorder)
-        event = ChildProtectionRecord(nhs_number=CHILD).collect_events()[0]
-        stored = app.mapper.to_stored_event(event)
-        row = recorder.construct_pg_stored_event(stored.originator_id, stored.originator_version,
-                                                 stored.topic, stored.state)
-        with psycopg.connect(postgres.conninfo()) as conn:  # one open transaction
-            conn.execute(recorder.sql_invoke_pg_function_insert_events, ([row],))
-            modes = {r[0] for r in conn.execute(
-                "SELECT mode FROM pg_locks WHERE granted AND relation = %s::regclass",
-                (f'"{schema}"."{recorder.events_table_name}"',)).fetchall()}
-        app.close()
+    recorder = pg_app.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    event = ChildProtectionRecord(nhs_number=CHILD).collect_events()[0]
+    stored = pg_app.mapper.to_stored_event(event)
+    row = recorder.construct_pg_stored_event(stored.originator_id, stored.originator_version,
+                                             stored.topic, stored.state)
+    with psycopg.connect(postgres.conninfo()) as conn:  # one open transaction
+        conn.execute(recorder.sql_invoke_pg_function_insert_events, ([row],))
+        modes = {r[0] for r in conn.execute(
+            "SELECT mode FROM pg_locks WHERE granted AND relation = %s::regclass",
+            (f'"{recorder.datastore.schema}"."{recorder.events_table_name}"',)).fetchall()}
     assert "ExclusiveLock" in modes
 
 
 @pytest.mark.integration
 def test_the_postgres_binary_read_gives_what_the_librarys_read_gives(
-    postgres: PostgresSettings,
+    pg_app: CpisApplication,
 ) -> None:
-    with fresh_schema(postgres, "read") as schema:
-        app = build_application(Settings(event_store="postgres",
-                                         postgres=replace(postgres, schema=schema)))
-        for nhs_number in (CHILD, OTHER_CHILD, MOTHER):
-            app.upload_plan(nhs_number, plan(), UPLOAD)
-        recorder = app.recorder
-        assert isinstance(recorder, PostgresApplicationRecorder)
-        library = PostgresApplicationRecorder.select_notifications
-        assert type(recorder).select_notifications is not library  # ours is the one in use
-        for start, limit, inclusive in ((1, 10, True), (2, 3, True), (2, 3, False), (7, 5, True)):
-            ours = recorder.select_notifications(start, limit, inclusive_of_start=inclusive)
-            assert ours == library(recorder, start, limit, inclusive_of_start=inclusive)
-        assert len(recorder.select_notifications(1, 10)) == 6
-        assert all(isinstance(n.state, bytes) for n in recorder.select_notifications(1, 10))
-        app.close()
+    for nhs_number in (CHILD, OTHER_CHILD, MOTHER):
+        pg_app.upload_plan(nhs_number, plan(), UPLOAD)
+    recorder = pg_app.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    library = PostgresApplicationRecorder.select_notifications
+    assert type(recorder).select_notifications is not library  # ours is the one in use
+    for start, limit, inclusive in ((1, 10, True), (2, 3, True), (2, 3, False), (7, 5, True)):
+        ours = recorder.select_notifications(start, limit, inclusive_of_start=inclusive)
+        assert ours == library(recorder, start, limit, inclusive_of_start=inclusive)
+    assert len(recorder.select_notifications(1, 10)) == 6
+    assert all(isinstance(n.state, bytes) for n in recorder.select_notifications(1, 10))
 
 
 @pytest.mark.integration
 def test_a_large_save_is_copied_and_returns_its_notification_ids_in_order(
-    postgres: PostgresSettings,
+    pg_app: CpisApplication,
 ) -> None:
-    with fresh_schema(postgres, "copy") as schema:
-        app = build_application(Settings(event_store="postgres",
-                                         postgres=replace(postgres, schema=schema)))
-        app.upload_plan(CHILD, plan(), UPLOAD)  # two events through the library's function
-        records = [ChildProtectionRecord(nhs_number=n) for n in synthetic_nhs_numbers(COPY_FROM)]
-        stored = [app.mapper.to_stored_event(e) for r in records for e in r.collect_events()]
-        ids = app.recorder.insert_events(stored)
-        assert ids == list(range(3, 3 + COPY_FROM))
-        read = app.recorder.select_notifications(3, COPY_FROM + 10)
-        assert [(n.id, n.originator_id, n.state) for n in read] == [
-            (i, s.originator_id, s.state) for i, s in zip(ids, stored, strict=True)]
-        with pytest.raises(IntegrityError):  # the same versions again: refused, all of them
-            app.recorder.insert_events([*stored[1:], stored[0]])
-        assert app.recorder.max_notification_id() == 2 + COPY_FROM
-        app.close()
+    pg_app.upload_plan(CHILD, plan(), UPLOAD)  # two events through the library's function
+    records = [ChildProtectionRecord(nhs_number=n) for n in synthetic_nhs_numbers(COPY_FROM)]
+    stored = [pg_app.mapper.to_stored_event(e) for r in records for e in r.collect_events()]
+    ids = pg_app.recorder.insert_events(stored)
+    assert ids == list(range(3, 3 + COPY_FROM))
+    read = pg_app.recorder.select_notifications(3, COPY_FROM + 10)
+    assert [(n.id, n.originator_id, n.state) for n in read] == [
+        (i, s.originator_id, s.state) for i, s in zip(ids, stored, strict=True)]
+    with pytest.raises(IntegrityError):  # the same versions again: refused, all of them
+        pg_app.recorder.insert_events([*stored[1:], stored[0]])
+    assert pg_app.recorder.max_notification_id() == 2 + COPY_FROM
 
 
 def test_a_command_that_fails_leaves_nothing_behind_in_the_cached_record(
@@ -328,11 +333,10 @@ def test_a_command_that_fails_leaves_nothing_behind_in_the_cached_record(
 
 @pytest.mark.integration
 def test_a_record_held_in_memory_sees_what_another_process_saved(
-    postgres: PostgresSettings,
+    pg_app: CpisApplication, pg_settings: Settings,
 ) -> None:
-    with fresh_schema(postgres, "cache") as schema:
-        settings = Settings(event_store="postgres", postgres=replace(postgres, schema=schema))
-        first, second = build_application(settings), build_application(settings)
+    first, second = pg_app, build_application(pg_settings)
+    try:
         first.upload_plan(CHILD, plan(), UPLOAD)
         query(first, access_id="A1")  # held in memory by `first`
         query(second, minutes=1, access_id="A2", author=system())
@@ -343,5 +347,5 @@ def test_a_record_held_in_memory_sees_what_another_process_saved(
         assert answer.plans[0].end == datetime(2027, 1, 1)
         versions = [app.find_record(CHILD) for app in (first, second)]
         assert [r.version for r in versions if r is not None] == [6, 6]  # both current
-        first.close()
+    finally:
         second.close()
