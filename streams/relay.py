@@ -139,7 +139,7 @@ class Relay:
         upcoming = self.reader.submit(self.position)
         while not stop():
             batch = upcoming.result()
-            if not batch.messages:
+            if not batch.events:
                 if until_caught_up:
                     break
                 time.sleep(self.config.idle_sleep)
