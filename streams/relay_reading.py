@@ -20,7 +20,7 @@ from eventsourcing.persistence import Notification
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
 from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event, encode_notification, message_key
+from streams.event_codec import AvroRecord, encode_event, encode_notification, message_key
 from streams.stored_avro import plan_event_record
 from streams.topics import Topics
 
@@ -66,21 +66,25 @@ class BatchEncoder:
             return self._event_messages(self.app.mapper.to_domain_event(notification),
                                         notification.id)
         nhs_number, name, record = fast
-        return [(self.topics.plans, nhs_number.encode(), self.registry.encode(name, record),
-                 [("cpis-event", name.encode()), ("cpis-position", str(notification.id).encode())])]
+        return [self._event_message(self.topics.plans, nhs_number.encode(), name, record,
+                                    notification.id)]
 
     def _event_messages(self, event: Any, position: int) -> list[Message]:
         key = message_key(event).encode()
-        name, record = encode_event(event, position)
-        messages: list[Message] = [
-            (self.topics.for_event(event), key, self.registry.encode(name, record),
-             [("cpis-event", name.encode()), ("cpis-position", str(position).encode())])]
+        messages = [self._event_message(self.topics.for_event(event), key,
+                                        *encode_event(event, position), position)]
         for due in notifications_due(event):
             n_name, n_record = encode_notification(due, position)
             messages.append((self.topics.la_notifications, key,
                              self.registry.encode(n_name, n_record),
                              [("cpis-event", n_name.encode())]))
         return messages
+
+    def _event_message(self, topic: str, key: bytes, name: str, record: AvroRecord,
+                       position: int) -> Message:
+        """An event's message: Avro value, headers naming the event and its position."""
+        return (topic, key, self.registry.encode(name, record),
+                [("cpis-event", name.encode()), ("cpis-position", str(position).encode())])
 
 
 class BatchReader:

@@ -2,7 +2,7 @@
 
 Rebuilding each domain event (eventsourcing's JSON object hook, then the dataclasses) cost
 the relay more than half of its time. Plan events and RecordOpened - the bulk of every LA
-upload, and events that cause no LA notification - are read here with plain `json.loads`
+upload, and events that cause no LA notification - are read here with plain `orjson.loads`
 and mapped field by field from the stored layout (domain/transcodings.py) to the Avro
 layout (streams/event_codec.py). Every other event takes the domain path.
 
@@ -49,7 +49,7 @@ def _plan(wrapped: Stored) -> AvroRecord:
     dates, subject = plan["dates"]["_data_"], plan["subject"]["_data_"]
     return {
         "plan_type": plan["plan_type"]["_data_"],
-        "local_authority": dict(plan["local_authority"]["_data_"]),
+        "local_authority": plan["local_authority"]["_data_"],
         "start": _datetime(dates["start"]), "end": _datetime(dates["end"]),
         "delete": _datetime(dates["delete"]),
         "subject": {"given_name": subject["given_name"], "family_name": subject["family_name"],

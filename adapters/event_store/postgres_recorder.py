@@ -23,7 +23,7 @@ from typing import Any
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Identifier
 
 TOPIC = "adapters.event_store.postgres_recorder:CommitOrderedRecorder"
 COPY_FROM = 64  # events in one save; smaller saves take the library's one-round-trip function
@@ -54,6 +54,12 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
         )
+        self._table = SQL("{schema}.{table}").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self._select_from = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(self._table)
 
     def select_notifications(
         self, start: int | None, limit: int, stop: int | None = None,
@@ -71,15 +77,6 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
             return [Notification(id=row[0], originator_id=row[1], originator_version=row[2],
                                  topic=row[3], state=row[4]) for row in curs.fetchall()]
 
-    @property
-    def _select_from(self) -> SQL | Composed:
-        return SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE notification_id >= %s "
-            "ORDER BY notification_id LIMIT %s"
-        ).format(schema=Identifier(self.datastore.schema),
-                 table=Identifier(self.events_table_name))
-
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
                       ) -> Sequence[int] | None:
         if len(stored_events) < COPY_FROM:
@@ -90,8 +87,7 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
     def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """COPY the events in one transaction holding the table's EXCLUSIVE lock: every id
         above the highest one before the COPY is one of them, in order."""
-        table = SQL("{schema}.{table}").format(schema=Identifier(self.datastore.schema),
-                                               table=Identifier(self.events_table_name))
+        table = self._table
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(SQL("SET LOCAL lock_timeout = '{}s'").format(
