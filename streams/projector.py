@@ -10,13 +10,21 @@ used: on assignment, and after any failed batch, the consumer seeks to the store
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka import Message as KafkaMessage
 
 from adapters.views.postgres import PostgresViews, PostgresViewStore
@@ -78,13 +86,31 @@ class Projector:
         self.dead_letters = KafkaDeadLetters(config.bootstrap, config.topics.dead_letter)
         self.generation = 0
         self.applied = 0
-        self.consumer = Consumer({
+        self.consumer = self._consumer()
+        self.assigned: list[TopicPartition] = []
+
+    def _consumer(self) -> Consumer:
+        config = self.config
+        return Consumer({
             "bootstrap.servers": config.bootstrap, "group.id": config.group_id,
             "enable.auto.commit": False, "isolation.level": "read_committed",
             "auto.offset.reset": "earliest", "group.instance.id": config.instance_id,
             "session.timeout.ms": config.session_timeout_ms,
         })
-        self.assigned: list[TopicPartition] = []
+
+    def _subscribe(self) -> None:
+        self.consumer.subscribe(list(self.config.topics.record_events),
+                                on_assign=self._on_assign, on_revoke=self._on_revoke)
+
+    def _rejoin(self) -> None:
+        """A fatal consumer error (static membership: fenced by a member with our instance
+        id, as after a broker restart) leaves that consumer dead for good: join with a new
+        one, which takes the partitions back from the offsets stored with the views."""
+        with contextlib.suppress(KafkaException):
+            self.consumer.close()
+        self.assigned = []
+        self.consumer = self._consumer()
+        self._subscribe()
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Seek each assigned partition to the offset stored with the views (waiting for
@@ -119,8 +145,7 @@ class Projector:
             idle_timeout: float | None = None) -> int:
         """Project until stop(), or until nothing arrived for `idle_timeout` seconds."""
         self.store.setup()
-        self.consumer.subscribe(list(self.config.topics.record_events),
-                                on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self._subscribe()
         idle_since = time.monotonic()
         conn = self.store.connect()
         try:
@@ -141,6 +166,10 @@ class Projector:
         good = []
         for m in messages:
             error = m.error()
+            if error is not None and (error.fatal() or error.code() == KafkaError._FATAL):
+                log.warning("consumer failed (%s); joining the group again", error)
+                self._rejoin()
+                return []
             if error is not None:
                 log.warning("consumer error: %s", error)
                 continue

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
 import psycopg
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 from psycopg import sql
 
 from domain.application import CpisApplication
@@ -14,7 +16,8 @@ from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
 from streams.replay import replay
 from streams.settings import Settings
-from tests.builders import CHILD, LA_B, UPLOAD, plan, populate
+from tests.builders import CHILD, LA_B, UPLOAD, plan, populate, synthetic_nhs_numbers
+from tests.e2e.test_command_to_views import eventually
 from tests.kafka_reading import read_all
 
 
@@ -129,3 +132,41 @@ def test_the_live_projector_carries_on_in_the_replayed_generation(
     with store.views() as views:
         assert len(views.plans()) == 3
         assert len(views.accesses()) == 3 * 2
+
+
+def test_a_projector_fenced_by_its_own_instance_id_joins_again_and_carries_on(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """Static membership: a member with the projector's instance id fences it (as a broker
+    restart can), a fatal consumer error; the projector joins again with a new consumer."""
+    populate(stream_app, children=2, accesses_each=1)
+    build_relay(stream_settings, stream_app).run(until_caught_up=True)
+    build_view_store(stream_settings).setup()
+    projector = build_projector(stream_settings, batch_size=50)
+    stop = threading.Event()
+    running = threading.Thread(target=projector.run, kwargs={"stop": stop.is_set})
+    running.start()
+    try:
+        eventually(lambda: plans_in_views(stream_settings) == 2, "the first plans", 60)
+        impostor = Consumer({"bootstrap.servers": stream_settings.kafka_bootstrap,
+                             "group.id": projector.config.group_id,
+                             "group.instance.id": projector.config.instance_id,
+                             "session.timeout.ms": 10_000})
+        impostor.subscribe(list(topics_of(stream_settings).record_events))
+        eventually(lambda: bool(impostor.poll(0.5) or impostor.assignment()),
+                   "the impostor to take the partitions", 60)
+        time.sleep(6)  # two heartbeats: the projector's next one is answered "fenced"
+        impostor.close()
+        for nhs in synthetic_nhs_numbers(3, start=1_000):
+            stream_app.upload_plan(nhs, plan(), UPLOAD)
+        build_relay(stream_settings, stream_app).run(until_caught_up=True)
+        eventually(lambda: plans_in_views(stream_settings) == 5, "the later plans", 90)
+    finally:
+        stop.set()
+        running.join(30)
+    assert not running.is_alive()
+
+
+def plans_in_views(settings: Settings) -> int:
+    with build_view_store(settings).views() as views:
+        return len(views.plans())
