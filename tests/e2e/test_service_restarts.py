@@ -60,22 +60,28 @@ def test_relay_and_projector_ride_out_kafka_and_postgres_restarts(
     store = build_view_store(stream_settings)
     store.setup()
     processes = [start(stream_settings, c, tmp_path) for c in ("relay", "project")]
-    for n, nhs in enumerate(synthetic_nhs_numbers(CHILDREN, start=500_000)):
-        if n in RESTARTS:
-            restart_local_service(RESTARTS[n], down_seconds=3)
-        one_child(stream_app, nhs, n)
+    try:
+        for n, nhs in enumerate(synthetic_nhs_numbers(CHILDREN, start=500_000)):
+            if n in RESTARTS:
+                restart_local_service(RESTARTS[n], down_seconds=3)
+            one_child(stream_app, nhs, n)
 
-    def caught_up() -> bool:
-        try:
-            with store.views() as views:
-                return len(views.plans()) == len(views.notifications()) == CHILDREN
-        except psycopg.OperationalError:
-            return False
-    eventually(caught_up, "the views to hold every child's plan and notification", 180)
-    for process, name in zip(processes, ("relay", "project"), strict=True):
-        assert process.poll() is None, f"cpis {name} exited; see {tmp_path / name}.log"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0, f"cpis {name} did not stop cleanly; see {tmp_path}"
+        def caught_up() -> bool:
+            try:
+                with store.views() as views:
+                    return len(views.plans()) == len(views.notifications()) == CHILDREN
+            except psycopg.OperationalError:
+                return False
+        eventually(caught_up, "the views to hold every child's plan and notification", 180)
+        for process, name in zip(processes, ("relay", "project"), strict=True):
+            assert process.poll() is None, f"cpis {name} exited; see {tmp_path / name}.log"
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, f"cpis {name} did not stop cleanly; see {tmp_path}"
+    finally:  # a failure above must not leave them running into the next tests
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
     stored = Counter(n.topic for n in stream_app.recorder.select_notifications(1, 10_000))
     assert stored["cpis:PlanRegistered.v1"] == stored["cpis:InformationAccessed.v1"] == CHILDREN
