@@ -16,7 +16,7 @@ from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
 
 from domain.access import Access
 from domain.answers import answer_from
@@ -38,6 +38,9 @@ APPLICATION_NAME = "CPIS"
 SAVE_ATTEMPTS = 30  # contended NHS numbers: a few writers on one record at once
 CACHED_AGGREGATES = 10_000
 T = TypeVar("T")
+# how the composition root chooses the stored form of events: given the library's JSON mapper,
+# the mapper to use (streams/avro_mapper.py stores them as their Avro messages)
+MapperChoice = Callable[[Mapper[UUID]], Mapper[UUID]]
 
 
 def utc_now() -> datetime:
@@ -80,12 +83,18 @@ class CpisApplication(Application[UUID]):
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES)}
 
     def __init__(
-        self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
+        self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now,
+        mapper: MapperChoice | None = None,
     ) -> None:
+        self._choose_mapper = mapper  # read by construct_mapper, during super().__init__
         super().__init__(env)
         self.clock = clock
         self._known_records: set[UUID] = set()
         self._known_up_to = 0
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        json_mapper = super().construct_mapper()
+        return json_mapper if self._choose_mapper is None else self._choose_mapper(json_mapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -16,6 +16,7 @@ from adapters.pds.synthetic import SyntheticPds
 from adapters.views.delivery import NotificationOutbox
 from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
+from streams.avro_mapper import avro_mapper
 from streams.avro_registry import SchemaRegistry
 from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
 from streams.relay import Relay, RelayConfig
@@ -31,7 +32,8 @@ def build_application(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 6):
         try:
-            return CpisApplication(env=settings.event_store_env(), clock=clock)
+            return CpisApplication(env=settings.event_store_env(), clock=clock,
+                                   mapper=avro_mapper(SchemaRegistry()))
         except InternalError as error:
             # processes starting together race to create the tables and functions
             if "concurrently" not in str(error) or attempt == 5:

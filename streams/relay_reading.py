@@ -1,8 +1,9 @@
 """The relay's reading side: stored events after a position -> Kafka messages (a Batch).
 
-Reading and encoding cost the relay about three times what producing does. The next batch
-is read and encoded in a thread while the current Kafka transaction commits (a wait on the
-brokers that releases the GIL).
+Events stored as Avro messages (streams/avro_mapper.py) are published as stored, their
+position written in (streams/stored_avro.py); the others are rebuilt and encoded. The next
+batch is read in a thread while the current Kafka transaction commits (a wait on the brokers
+that releases the GIL).
 
 Tried and dropped: reading in a second process. On two cores shared with the broker and
 PostgreSQL it was no faster (the batches' pickling ate the gain), and it made the relay two
@@ -21,7 +22,7 @@ from domain.application import CpisApplication
 from domain.notifications import notifications_due
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import AvroRecord, encode_event, encode_notification, message_key
-from streams.stored_avro import plan_event_record
+from streams.stored_avro import StoredMessage
 from streams.topics import Topics
 
 Headers = list[tuple[str, str | bytes | None]]
@@ -48,8 +49,9 @@ class BatchEncoder:
         self.registry = registry
         self.topics = topics
         self.batch_size = batch_size
-        # the fast path reads stored JSON itself: only when neither compressed nor encrypted
-        self.fast = app.mapper.compressor is None and app.mapper.cipher is None
+        # stored bytes are published as they are only when neither compressed nor encrypted
+        plain = app.mapper.compressor is None and app.mapper.cipher is None
+        self.stored_message = StoredMessage(registry) if plain else None
 
     def read(self, after: int) -> Batch:
         notifications = self.app.recorder.select_notifications(
@@ -61,13 +63,13 @@ class BatchEncoder:
                      len(notifications))
 
     def _messages(self, notification: Notification) -> list[Message]:
-        fast = plan_event_record(notification, notification.id) if self.fast else None
-        if fast is None:
+        stored = (None if self.stored_message is None
+                  else self.stored_message(notification, notification.id))
+        if stored is None:
             return self._event_messages(self.app.mapper.to_domain_event(notification),
                                         notification.id)
-        nhs_number, name, record = fast
-        return [self._event_message(self.topics.plans, nhs_number.encode(), name, record,
-                                    notification.id)]
+        key, name, value = stored
+        return [(self.topics.for_stored(name), key, value, _headers(name, notification.id))]
 
     def _event_messages(self, event: Any, position: int) -> list[Message]:
         key = message_key(event).encode()
@@ -82,9 +84,12 @@ class BatchEncoder:
 
     def _event_message(self, topic: str, key: bytes, name: str, record: AvroRecord,
                        position: int) -> Message:
-        """An event's message: Avro value, headers naming the event and its position."""
-        return (topic, key, self.registry.encode(name, record),
-                [("cpis-event", name.encode()), ("cpis-position", str(position).encode())])
+        return (topic, key, self.registry.encode(name, record), _headers(name, position))
+
+
+def _headers(full_name: str, position: int) -> Headers:
+    """An event message's headers: the event's Avro full name and its position."""
+    return [("cpis-event", full_name.encode()), ("cpis-position", str(position).encode())]
 
 
 class BatchReader:

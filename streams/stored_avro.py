@@ -1,108 +1,64 @@
-"""The relay's fast path: a stored plan event's JSON straight to its Avro record.
+"""The relay's fast path: a stored Avro event (streams/avro_mapper.py) is its Kafka message,
+once its event-store position is written in.
 
-Rebuilding each domain event (eventsourcing's JSON object hook, then the dataclasses) cost
-the relay more than half of its time. Plan events and RecordOpened - the bulk of every LA
-upload, and events that cause no LA notification - are read here with plain `orjson.loads`
-and mapped field by field from the stored layout (domain/transcodings.py) to the Avro
-layout (streams/event_codec.py). Every other event takes the domain path.
+Every event schema begins with the same three fields: the record's (or ledger's) id, the
+version and the position; then its Kafka key (NHS number, or ODS code for a ledger). The
+stored message holds position 0, so publishing it means reading past the first two fields
+and putting the position in place of that 0 - no domain event is rebuilt, nothing encoded
+again. Events that cause LA notifications (accesses and retired NHS numbers) take the
+domain path, which derives the notifications.
 
-A unit test checks, for generated events of every type here, that both paths give the same
-record.
+A unit test checks, for generated events of every type, that this gives the bytes the domain
+path gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any
+import io
 
-import orjson
 from eventsourcing.persistence import StoredEvent
+from fastavro import schemaless_reader, schemaless_writer
 
 from domain.record import ChildProtectionRecord as Record
-from streams.event_codec import NS, OPERATOR, AvroRecord, provenance_out
+from streams.avro_mapper import STORED_POSITION
+from streams.avro_registry import MAGIC, SchemaRegistry
 
-Stored = dict[str, Any]
-
-
-def _data(wrapped: Stored) -> Any:
-    """The `_data_` of a transcoded value ({"_type_": name, "_data_": data})."""
-    return wrapped["_data_"]
-
-
-def _datetime(wrapped: Stored | None) -> datetime | None:
-    return None if wrapped is None else datetime.fromisoformat(wrapped["_data_"])
+# event types that cause LA notifications: the relay rebuilds these to derive them
+NOTIFYING = frozenset({Record.InformationAccessed.TOPIC, Record.NhsNumberSuperseded.TOPIC,
+                       Record.NhsNumberMarkedInactive.TOPIC})
+HEADER = len(MAGIC) + 8  # the marker and the writer schema's fingerprint
 
 
-def _date(wrapped: Stored | None) -> date | None:
-    return None if wrapped is None else date.fromisoformat(wrapped["_data_"])
+class StoredMessage:
+    """Reads stored Avro events as Kafka messages: (key, Avro full name, value)."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self.registry = registry
+
+    def __call__(self, stored: StoredEvent, position: int) -> tuple[bytes, str, bytes] | None:
+        """None where the domain path must publish the event: one stored as JSON, or one
+        that causes notifications. (Compressed or encrypted events never come here.)"""
+        state = stored.state
+        if stored.topic in NOTIFYING or not state.startswith(MAGIC):
+            return None
+        schema = self.registry.by_fingerprint.get(state[len(MAGIC):HEADER])
+        if schema is None:
+            return None  # the domain path raises the clear error
+        return _key_and_value(state, position, schema.full_name)
 
 
-def _provenance(wrapped: Stored) -> AvroRecord:
-    p = wrapped["_data_"]
-    return {"channel": p["channel"]["_data_"], "message_id": p["message_id"],
-            "file_sequence": p["file_sequence"], "asid": p["asid"]}
-
-
-def _plan(wrapped: Stored) -> AvroRecord:
-    plan = wrapped["_data_"]
-    dates, subject = plan["dates"]["_data_"], plan["subject"]["_data_"]
-    return {
-        "plan_type": plan["plan_type"]["_data_"],
-        "local_authority": plan["local_authority"]["_data_"],
-        "start": _datetime(dates["start"]), "end": _datetime(dates["end"]),
-        "delete": _datetime(dates["delete"]),
-        "subject": {"given_name": subject["given_name"], "family_name": subject["family_name"],
-                    "birth_date": _date(subject["birth_date"]),
-                    "local_id": subject["local_id"]},
-    }
-
-
-def _plan_fields(state: Stored) -> AvroRecord:
-    return {"plan": _plan(state["plan"])}
-
-
-def _ended_fields(state: Stored) -> AvroRecord:
-    return {"ods_code": state["ods_code"], "plan_type": _data(state["plan_type"]),
-            "end": _datetime(state["end"])}
-
-
-def _deleted_fields(state: Stored) -> AvroRecord:
-    return {"ods_code": state["ods_code"], "plan_type": _data(state["plan_type"]),
-            "delete": _datetime(state["delete"])}
-
-
-def _no_fields(_: Stored) -> AvroRecord:
-    return {}
-
-
-FAST: dict[str, tuple[str, Callable[[Stored], AvroRecord]]] = {
-    Record.Opened.TOPIC: (f"{NS}.RecordOpened", _no_fields),
-    Record.PlanRegistered.TOPIC: (f"{NS}.PlanRegistered", _plan_fields),
-    Record.PlanUpdated.TOPIC: (f"{NS}.PlanUpdated", _plan_fields),
-    Record.PlanEnded.TOPIC: (f"{NS}.PlanEnded", _ended_fields),
-    Record.PlanDeleted.TOPIC: (f"{NS}.PlanDeleted", _deleted_fields),
-}
-_OPERATOR = provenance_out(OPERATOR)
-
-
-def plan_event_record(stored: StoredEvent, position: int) -> tuple[str, str, AvroRecord] | None:
-    """(NHS number, Avro full name, record) of a stored plan event or RecordOpened; None for
-    any other event (the caller takes the domain path)."""
-    fast = FAST.get(stored.topic)
-    if fast is None:
-        return None
-    full_name, fields = fast
-    state: Stored = orjson.loads(stored.state)
-    if "class_version" in state:  # an upcast event: only the domain path knows how
-        return None
-    nhs_number: str = state["nhs_number"]["_data_"]
-    provenance = state.get("provenance")
-    record: AvroRecord = {
-        "version": stored.originator_version, "position": position,
-        "recorded_at": _datetime(state["timestamp"]), "record_id": str(stored.originator_id),
-        "nhs_number": nhs_number,
-        "provenance": _OPERATOR if provenance is None else _provenance(provenance),
-    }
-    record.update(fields(state))
-    return nhs_number, full_name, record
+def _key_and_value(state: bytes, position: int, full_name: str) -> tuple[bytes, str, bytes]:
+    body = io.BytesIO(state)
+    body.seek(HEADER)
+    schemaless_reader(body, "string", None)  # record or ledger id
+    schemaless_reader(body, "long", None)  # version
+    start = body.tell()
+    if schemaless_reader(body, "long", None) != STORED_POSITION:
+        raise ValueError(f"stored {full_name} already holds a position")
+    end = body.tell()
+    key: str = schemaless_reader(body, "string", None)  # type: ignore[assignment]
+    value = io.BytesIO()
+    value.write(state[:start])
+    schemaless_writer(value, "long", position)
+    value.write(state[end:])
+    return key.encode(), full_name, value.getvalue()

@@ -20,6 +20,7 @@ from typing import Any
 
 from domain.record import ChildProtectionRecord as Record
 from domain.upload_ledger import UploadLedger
+from streams.event_codec import BY_NAME
 
 PARTITIONS = 3
 
@@ -73,11 +74,18 @@ class Topics:
                 self.dead_letter, self.relay_position)
 
     def for_event(self, event: Any) -> str:
-        if isinstance(event, UploadLedger.Event):
+        return self.for_event_type(type(event))
+
+    def for_stored(self, full_name: str) -> str:
+        """The topic of the event written as the Avro record `full_name`."""
+        return self.for_event_type(BY_NAME[full_name][0])
+
+    def for_event_type(self, cls: type[Any]) -> str:
+        if issubclass(cls, UploadLedger.Event):
             return self.uploads
-        if isinstance(event, Record.InformationAccessed):
+        if issubclass(cls, Record.InformationAccessed):
             return self.accesses
-        if isinstance(event, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive
+        if issubclass(cls, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive
                       | Record.RecordMergedIn):
             return self.identity
         return self.plans
