@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
-from domain.application import CpisApplication
+from domain.application import CpisApplication, QueryRequest
 from domain.record import ChildProtectionRecord as Record
 from streams.bootstrap import build_relay, topics_of
 from streams.settings import Settings
-from tests.builders import CHILD, UPLOAD, plan, populate
+from streams.avro_registry import MAGIC
+from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
 from tests.kafka_reading import read_all, read_events
 
 
@@ -69,3 +71,31 @@ def test_a_restarted_relay_publishes_only_what_is_new(
     stream_app.upload_plan(CHILD, plan(), UPLOAD)
     assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 2
     assert len(read_events(stream_settings.kafka_bootstrap, topics_of(stream_settings).plans)) == 6
+
+
+def test_a_store_holding_json_and_avro_events_is_published_alike(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """Events stored as JSON (before events were stored as Avro) and as Avro messages give the
+    same messages: each carries its own position and key, and reads back as stored."""
+    json_app = CpisApplication(env=stream_settings.event_store_env())  # the library's JSON
+    try:
+        json_app.upload_plan(CHILD, plan(), UPLOAD)
+        json_app.query(QueryRequest(CHILD, person(), datetime.now(UTC), "JSON-1", UPLOAD))
+    finally:
+        json_app.close()
+    stream_app.query(QueryRequest(CHILD, person(), datetime.now(UTC), "AVRO-1", UPLOAD))
+    stream_app.upload_plan(OTHER_CHILD, plan(), UPLOAD)
+    states = [n.state for n in stream_app.recorder.select_notifications(1, 10)]
+    assert [s.startswith(MAGIC) for s in states] == [False] * 3 + [True] * 3
+
+    assert build_relay(stream_settings, stream_app, batch_size=4).run(until_caught_up=True) == 6
+    topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
+    published = sorted(read_events(kafka, topics.plans) + read_events(kafka, topics.accesses),
+                       key=lambda m: m[2])
+    stored = [stream_app.mapper.to_domain_event(n)
+              for n in stream_app.recorder.select_notifications(1, 10)]
+    assert [(key, event) for key, event, _ in published] == [
+        (e.nhs_number.value, e) for e in stored]
+    assert [position for _, _, position in published] == list(range(1, 7))
+    assert len(read_all(kafka, topics.la_notifications)) == 2
