@@ -101,7 +101,7 @@ def run(settings: Settings, events: int = 1_000_000) -> Result:
         ensure_topics(bench.kafka_bootstrap, topics)
         produce_plain(bench.kafka_bootstrap, synthetic_messages(topics, events))
         report = replay(build_view_store(bench), SchemaRegistry(), bench.kafka_bootstrap,
-                        topics, batch_size=5000)
+                        topics, batch_size=5000)  # workers: as `cpis replay` by default
         seconds_base = timed(lambda: baseline(bench, topics))
     rate, base = report.messages / report.seconds, events / seconds_base
     return Result(f"projection rebuild (cpis replay of {events:,} events)", "events/s", rate,
@@ -109,4 +109,5 @@ def run(settings: Settings, events: int = 1_000_000) -> Result:
                   f">= {TARGET:,.0f} events/s and >= 50% of baseline",
                   rate >= TARGET and rate >= 0.5 * base,
                   {"events": report.messages, "seconds": report.seconds,
+                   "workers": report.workers,
                    "baseline_seconds": seconds_base})

@@ -70,7 +70,9 @@ class QueryRequest:
 
 
 class CpisApplication(Application[UUID]):
-    """Write side of CP-IS. Persistence (memory, SQLite, PostgreSQL) comes from `env`.
+    """Write side of CP-IS. Persistence (memory, SQLite, PostgreSQL) comes from `env`; the
+    stored form of events from `mapper` (the library's JSON unless the composition root
+    chooses another: it stores them as their Avro messages).
 
     Records and ledgers stay in memory between commands (an LRU cache): each get reads only
     the events saved since, by any process (eventsourcing's fast-forward), instead of every

@@ -27,6 +27,7 @@ from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
 from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
+from streams.output import LOG_FORMAT
 from streams.projector import DEFAULT_INSTANCE
 from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
@@ -99,11 +100,12 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
             next_report[0] = (done // args.progress_every + 1) * args.progress_every
 
     report = replay(build_view_store(settings), SchemaRegistry(), settings.kafka_bootstrap,
-                    topics_of(settings), batch_size=args.batch_size, progress=progress)
+                    topics_of(settings), batch_size=args.batch_size, progress=progress,
+                    workers=args.workers)
     log.info("replay rebuilt generation %d from offset zero: %d messages (%d poison) in "
-             "%.1fs, %.0f/s; views switched from generation %d", report.generation,
-             report.messages, report.poison, report.seconds, report.rate,
-             report.previous_generation)
+             "%.1fs, %.0f/s, %d worker(s); views switched from generation %d",
+             report.generation, report.messages, report.poison, report.seconds, report.rate,
+             report.workers, report.previous_generation)
     return 0
 
 
@@ -197,6 +199,9 @@ def parser() -> argparse.ArgumentParser:
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
     rep.add_argument("--batch-size", type=int, default=2000)
     rep.add_argument("--progress-every", type=int, default=100_000)
+    rep.add_argument("--workers", type=_positive,
+                     help="processes, each replaying its share of the partitions "
+                          "(default: one per partition number)")
     rep.set_defaults(handler=_replay)
     return root
 
@@ -206,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # from here on SIGTERM/SIGINT ask long-running commands to finish their batch and exit 0
     # (uvicorn re-raises the signal after its graceful shutdown: it lands here too)
     args.stop = StopFlag()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         settings = load_settings()
         return int(args.handler(settings, args))

@@ -77,6 +77,14 @@ def author_out(author: Author) -> tuple[str, AvroRecord]:
 
 
 def author_in(r: AvroRecord) -> Author:
+    return _author_in(tuple(r.items()))
+
+
+# authors read back, built and checked once each: a replay meets the same clinicians and
+# systems again and again (authors are immutable, so one instance serves them all)
+@lru_cache(maxsize=1 << 14)
+def _author_in(items: tuple[tuple[str, Any], ...]) -> Author:
+    r = dict(items)
     if "asid" in r:
         return SystemAuthor(r["asid"], r["organisation_ods"], r["organisation_name"])
     return PersonAuthor(

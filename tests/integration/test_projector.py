@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 
 import psycopg
+import pytest
 from confluent_kafka import Consumer, Producer
 from psycopg import sql
 
@@ -14,7 +15,7 @@ from domain.application import CpisApplication
 from domain.plans import PlanType
 from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
-from streams.replay import replay
+from streams.replay import ReplayJob, replay, run_workers
 from streams.settings import Settings
 from tests.builders import CHILD, LA_B, UPLOAD, plan, populate, synthetic_nhs_numbers
 from tests.e2e.test_command_to_views import eventually
@@ -95,8 +96,9 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
         assert len(views.accesses()) == 2
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
-    stream_settings: Settings, stream_app: CpisApplication
+    stream_settings: Settings, stream_app: CpisApplication, workers: int
 ) -> None:
     numbers = populate(stream_app, children=6, accesses_each=4)
     stream_app.end_plan(numbers[1], "X26", PlanType.CHILD_PROTECTION_PLAN,
@@ -108,7 +110,8 @@ def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
         before = (live.plans(), live.accesses(), live.notifications(), live.generation)
 
     report = replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
-                    topics_of(stream_settings), batch_size=16)
+                    topics_of(stream_settings), batch_size=16, workers=workers)
+    assert report.workers == workers
     assert report.messages == 6 * (2 + 4) + 2  # opened, registered, 4 accesses; end; inactive
     assert report.previous_generation == before[3]
     with store.views() as rebuilt:
@@ -118,6 +121,20 @@ def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
         count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
             sql.Identifier(stream_settings.views_schema, "current_plans"))).fetchone()
     assert count == (5,)  # six children, one retired: its plan leaves the view
+
+
+def test_a_failed_replay_worker_fails_the_replay_loudly(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=3, accesses_each=0)
+    build_relay(stream_settings, stream_app).run(until_caught_up=True)
+    store = build_view_store(stream_settings)
+    store.setup()
+    plans = topics_of(stream_settings).plans  # a generation with no tables: the worker fails
+    missing = ReplayJob(store.conninfo, store.schema, 999_999, stream_settings.kafka_bootstrap,
+                        tuple((plans, p) for p in range(3)), 10)
+    with pytest.raises(RuntimeError, match="replay worker cpis-replay-0 failed"):
+        run_workers([missing], None)
 
 
 def test_the_live_projector_carries_on_in_the_replayed_generation(

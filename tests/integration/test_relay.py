@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.application import CpisApplication, QueryRequest
 from domain.record import ChildProtectionRecord as Record
+from streams.avro_registry import MAGIC
 from streams.bootstrap import build_relay, topics_of
 from streams.settings import Settings
-from streams.avro_registry import MAGIC
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
 from tests.kafka_reading import read_all, read_events
 
@@ -93,7 +94,7 @@ def test_a_store_holding_json_and_avro_events_is_published_alike(
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
     published = sorted(read_events(kafka, topics.plans) + read_events(kafka, topics.accesses),
                        key=lambda m: m[2])
-    stored = [stream_app.mapper.to_domain_event(n)
+    stored: list[Any] = [stream_app.mapper.to_domain_event(n)
               for n in stream_app.recorder.select_notifications(1, 10)]
     assert [(key, event) for key, event, _ in published] == [
         (e.nhs_number.value, e) for e in stored]

@@ -47,6 +47,21 @@ def test_every_stored_event_has_a_codec_and_a_schema() -> None:
         assert codec.full_name in REGISTRY.current
 
 
+def test_every_event_schema_begins_with_id_version_position_and_key() -> None:
+    """The relay writes a stored event's position in after the first two fields and reads
+    the key after it (streams/stored_avro.py)."""
+    events = [s for s in REGISTRY.by_fingerprint.values()
+              if s.full_name.startswith("uk.nhs.cpis.events.")]
+    assert len(events) >= len(sample_events())
+    for schema in events:
+        raw = json.loads(schema.path.read_text())
+        first = [(f["name"], f["type"]) for f in raw["fields"][:4]]
+        assert first[0][0] in ("record_id", "ledger_id"), schema.path.name
+        assert first[0][1] == {"type": "string", "logicalType": "uuid"}, schema.path.name
+        assert first[1:3] == [("version", "long"), ("position", "long")], schema.path.name
+        assert first[3] in (("nhs_number", "string"), ("ods_code", "string")), schema.path.name
+
+
 def test_every_schema_file_is_named_by_its_full_name_and_documents_every_field() -> None:
     def undocumented(schema: Any, where: str) -> list[str]:
         missing = []
