@@ -3,9 +3,10 @@
 load_batch: one query each for the touched NHS numbers' plan rows and retired marks.
 write_batch, in the caller's transaction: 1. delete changed or removed plan rows (a retired
 number's among them), COPY the new ones; 2. mark newly retired numbers and delete their
-accesses; 3. COPY new accesses through a staging table (ON CONFLICT DO NOTHING: an access is
-added once), then keep the newest per number; 4. COPY new notifications the same way, so a
-row already queued (and its delivery state) is left as it is.
+accesses; 3. COPY new accesses (an access is added once: should one be there already, through a
+staging table, ON CONFLICT DO NOTHING), then keep the newest per number; 4. COPY new
+notifications the same way, so a row already queued (and its delivery state) is left as it
+is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg import sql
+from psycopg.errors import UniqueViolation
 
 from adapters.views.batch import ViewBatch
 from adapters.views.pg_rows import author_json, notification_params, plan_params, plan_row
@@ -103,7 +105,15 @@ def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJs
 
 def _insert_new(views: PostgresViews, table: str, columns: list[str],
                 rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY into a session-local staging table, then insert the rows not already there."""
+    """COPY the rows straight into the table (in a savepoint); should one already be there
+    (a message applied again), COPY them into a staging table instead and insert only the
+    rows not already there."""
+    try:
+        with views.conn.transaction():
+            _copy(views, table, columns, rows)
+        return
+    except UniqueViolation:
+        pass
     stage = sql.Identifier(f"stage_{table}")
     views.conn.execute(sql.SQL(
         "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
