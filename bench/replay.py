@@ -101,7 +101,7 @@ def run(settings: Settings, events: int = 1_000_000) -> Result:
         ensure_topics(bench.kafka_bootstrap, topics)
         produce_plain(bench.kafka_bootstrap, synthetic_messages(topics, events))
         report = replay(build_view_store(bench), SchemaRegistry(), bench.kafka_bootstrap,
-                        topics, batch_size=5000)  # workers: as `cpis replay` by default
+                        topics)  # batch size and workers: as `cpis replay` by default
         seconds_base = timed(lambda: baseline(bench, topics))
     rate, base = report.messages / report.seconds, events / seconds_base
     return Result(f"projection rebuild (cpis replay of {events:,} events)", "events/s", rate,

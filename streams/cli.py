@@ -29,6 +29,7 @@ from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
 from streams.output import LOG_FORMAT
 from streams.projector import DEFAULT_INSTANCE
+from streams.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.replay import replay
 from streams.settings import Settings, SettingsError, load_settings
 from streams.waiting import sleep_unless_stopped
@@ -197,7 +198,7 @@ def parser() -> argparse.ArgumentParser:
     mesh.set_defaults(handler=_mesh)
     add_identity_commands(commands)
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
-    rep.add_argument("--batch-size", type=int, default=2000)
+    rep.add_argument("--batch-size", type=_positive, default=REPLAY_BATCH)
     rep.add_argument("--progress-every", type=int, default=100_000)
     rep.add_argument("--workers", type=_positive,
                      help="processes, each replaying its share of the partitions "

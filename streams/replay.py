@@ -36,6 +36,7 @@ from streams.view_writer import CountingDeadLetters, Message, apply_messages
 log = logging.getLogger(__name__)
 Partition = tuple[str, int]
 Progress = Callable[[int], None]
+BATCH_SIZE = 5000  # messages per transaction of each worker
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def split_partitions(partitions: list[Partition], workers: int | None
 
 
 def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, topics: Topics,
-           batch_size: int = 2000, progress: Progress | None = None,
+           batch_size: int = BATCH_SIZE, progress: Progress | None = None,
            switch: bool = True, workers: int | None = None) -> ReplayReport:
     started = time.monotonic()
     store.setup()
