@@ -30,7 +30,7 @@ from confluent_kafka import Message as KafkaMessage
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro_registry import SchemaRegistry
 from streams.topics import Topics
-from streams.view_writer import Message, apply_messages
+from streams.view_writer import Message, apply_messages, fewer_collections
 
 log = logging.getLogger(__name__)
 DEFAULT_INSTANCE = "projector-1"  # a projector's static member id in its consumer group
@@ -149,13 +149,15 @@ class Projector:
         idle_since = time.monotonic()
         conn = self.store.connect()
         try:
-            while not stop():
-                batch = self._consume()
-                if batch:
-                    idle_since = time.monotonic()
-                    conn = self._apply_or_rewind(conn, batch)
-                elif idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
-                    break
+            with fewer_collections():
+                while not stop():
+                    batch = self._consume()
+                    if batch:
+                        idle_since = time.monotonic()
+                        conn = self._apply_or_rewind(conn, batch)
+                    elif (idle_timeout is not None
+                          and time.monotonic() - idle_since > idle_timeout):
+                        break
         finally:
             conn.close()
             self.consumer.close()

@@ -31,7 +31,7 @@ from streams.avro_registry import SchemaRegistry
 from streams.output import LOG_FORMAT
 from streams.projector import as_message
 from streams.topics import Topics
-from streams.view_writer import CountingDeadLetters, Message, apply_messages
+from streams.view_writer import CountingDeadLetters, Message, apply_messages, fewer_collections
 
 log = logging.getLogger(__name__)
 Partition = tuple[str, int]
@@ -124,6 +124,12 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
 def replay_partitions(job: ReplayJob, registry: SchemaRegistry,
                       progress: Progress | None = None) -> WorkerResult:
     """Apply the job's partitions from offset zero to their end, batch by batch."""
+    with fewer_collections():
+        return _replay_partitions(job, registry, progress)
+
+
+def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
+                       progress: Progress | None) -> WorkerResult:
     store = PostgresViewStore(job.conninfo, job.schema)
     consumer = Consumer({
         "bootstrap.servers": job.bootstrap, "group.id": f"cpis-replay-{uuid.uuid4()}",
