@@ -29,8 +29,9 @@ from confluent_kafka import Message as KafkaMessage
 
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro_registry import SchemaRegistry
+from streams.gc_tuning import fewer_collections
 from streams.topics import Topics
-from streams.view_writer import Message, apply_messages, fewer_collections
+from streams.view_writer import Message, apply_messages
 
 log = logging.getLogger(__name__)
 DEFAULT_INSTANCE = "projector-1"  # a projector's static member id in its consumer group

@@ -29,6 +29,7 @@ from confluent_kafka import (
 )
 from eventsourcing.persistence import PersistenceError
 
+from streams.gc_tuning import fewer_collections
 from streams.relay_reading import Batch, BatchEncoder, BatchReader
 from streams.topics import Topics
 from streams.waiting import sleep_unless_stopped
@@ -136,16 +137,21 @@ class Relay:
         batch while the current transaction commits."""
         if self.reader is None:
             raise RuntimeError("start the relay before publishing")
-        upcoming = self.reader.submit(self.position)
+        with fewer_collections():
+            return self._publish_batches(self.reader, producer, stop, until_caught_up)
+
+    def _publish_batches(self, reader: BatchReader, producer: Producer,
+                         stop: Callable[[], bool], until_caught_up: bool) -> int:
+        upcoming = reader.submit(self.position)
         while not stop():
             batch = upcoming.result()
             if not batch.events:
                 if until_caught_up:
                     break
                 time.sleep(self.config.idle_sleep)
-                upcoming = self.reader.submit(self.position)
+                upcoming = reader.submit(self.position)
                 continue
-            upcoming = self.reader.submit(batch.last_position)
+            upcoming = reader.submit(batch.last_position)
             self._publish(producer, batch)
         return self.published
 

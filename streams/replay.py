@@ -28,10 +28,11 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro_registry import SchemaRegistry
+from streams.gc_tuning import fewer_collections
 from streams.output import LOG_FORMAT
 from streams.projector import as_message
 from streams.topics import Topics
-from streams.view_writer import CountingDeadLetters, Message, apply_messages, fewer_collections
+from streams.view_writer import CountingDeadLetters, Message, apply_messages
 
 log = logging.getLogger(__name__)
 Partition = tuple[str, int]

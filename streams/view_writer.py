@@ -10,10 +10,7 @@ own savepoint, so only that message is dead-lettered.
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -59,20 +56,6 @@ class CountingDeadLetters:
 
     def flush(self) -> None:
         return None
-
-
-@contextmanager
-def fewer_collections(allocations: int = 100_000) -> Iterator[None]:
-    """Python's cyclic garbage collector at most once per `allocations` new objects, not once
-    per 700: a batch decodes thousands of events into short-lived objects, and the collector
-    scanning them again and again took about a tenth of a replay's time. (The threshold is
-    process-wide: the projector and the replay workers each have a process of their own.)"""
-    previous = gc.get_threshold()
-    gc.set_threshold(allocations, *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
 
 
 def apply_messages(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
