@@ -30,7 +30,7 @@ from streams.kafka_admin import ensure_topics
 from streams.output import LOG_FORMAT
 from streams.projector import DEFAULT_INSTANCE
 from streams.replay import BATCH_SIZE as REPLAY_BATCH
-from streams.replay import replay
+from streams.replay import ReplayStoppedError, replay
 from streams.settings import Settings, SettingsError, load_settings
 from streams.waiting import sleep_unless_stopped
 
@@ -100,9 +100,14 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
             log.info("replayed %d messages", done)
             next_report[0] = (done // args.progress_every + 1) * args.progress_every
 
-    report = replay(build_view_store(settings), SchemaRegistry(), settings.kafka_bootstrap,
-                    topics_of(settings), batch_size=args.batch_size, progress=progress,
-                    workers=args.workers)
+    try:
+        report = replay(build_view_store(settings), SchemaRegistry(),
+                        settings.kafka_bootstrap, topics_of(settings),
+                        batch_size=args.batch_size, progress=progress, workers=args.workers,
+                        stop=args.stop)
+    except ReplayStoppedError as stopped:
+        log.warning("%s: the views are unchanged", stopped)
+        return 1
     log.info("replay rebuilt generation %d from offset zero: %d messages (%d poison) in "
              "%.1fs, %.0f/s, %d worker(s); views switched from generation %d",
              report.generation, report.messages, report.poison, report.seconds, report.rate,

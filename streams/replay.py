@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -101,19 +102,30 @@ def split_partitions(partitions: list[Partition], workers: int | None
     return [tuple(tp for tp in partitions if tp[1] % groups == i) for i in range(groups)]
 
 
+class ReplayStoppedError(Exception):
+    """Asked to stop before the end: the new generation is dropped, the views unchanged."""
+
+
 def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, topics: Topics,
            batch_size: int = BATCH_SIZE, progress: Progress | None = None,
-           switch: bool = True, workers: int | None = None) -> ReplayReport:
+           switch: bool = True, workers: int | None = None,
+           stop: Callable[[], bool] = lambda: False) -> ReplayReport:
+    """Rebuild into a new generation and switch to it. Should it fail or be stopped, the new
+    generation is dropped and the views stay as they were."""
     started = time.monotonic()
     store.setup()
     generation = store.new_generation()
-    groups = split_partitions(_partitions(bootstrap, topics.record_events), workers)
-    jobs = [ReplayJob(store.conninfo, store.schema, generation, bootstrap, group, batch_size)
-            for group in groups]
-    if len(jobs) == 1:
-        result = replay_partitions(jobs[0], registry, progress)
-    else:
-        result = run_workers(jobs, progress)
+    try:
+        groups = split_partitions(_partitions(bootstrap, topics.record_events), workers)
+        jobs = [ReplayJob(store.conninfo, store.schema, generation, bootstrap, group,
+                          batch_size) for group in groups]
+        if len(jobs) == 1:
+            result = replay_partitions(jobs[0], registry, progress, stop)
+        else:
+            result = run_workers(jobs, progress, stop)
+    except BaseException:
+        store.drop_generation(generation)
+        raise
     previous = generation
     if switch:
         previous = store.switch_to(generation)
@@ -123,14 +135,15 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
 
 
 def replay_partitions(job: ReplayJob, registry: SchemaRegistry,
-                      progress: Progress | None = None) -> WorkerResult:
+                      progress: Progress | None = None,
+                      stop: Callable[[], bool] = lambda: False) -> WorkerResult:
     """Apply the job's partitions from offset zero to their end, batch by batch."""
     with fewer_collections():
-        return _replay_partitions(job, registry, progress)
+        return _replay_partitions(job, registry, progress, stop)
 
 
 def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
-                       progress: Progress | None) -> WorkerResult:
+                       progress: Progress | None, stop: Callable[[], bool]) -> WorkerResult:
     store = PostgresViewStore(job.conninfo, job.schema)
     consumer = Consumer({
         "bootstrap.servers": job.bootstrap, "group.id": f"cpis-replay-{uuid.uuid4()}",
@@ -145,6 +158,8 @@ def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
         with store.connect() as conn:
             views = PostgresViews(conn, store.schema, job.generation)
             while pending:
+                if stop():
+                    raise ReplayStoppedError("replay stopped before the end")
                 batch = _consume(consumer, job.batch_size, pending)
                 if not batch:
                     continue
@@ -174,7 +189,8 @@ def _consume(consumer: Consumer, batch_size: int, pending: set[Partition]) -> li
 
 # -- worker processes ---------------------------------------------------------------------
 
-def run_workers(jobs: list[ReplayJob], progress: Progress | None) -> WorkerResult:
+def run_workers(jobs: list[ReplayJob], progress: Progress | None,
+                stop: Callable[[], bool] = lambda: False) -> WorkerResult:
     """Run each job in its own process (spawned: no Kafka client state is inherited); sum
     their progress as it comes; fail if any worker fails, leaving the views unswitched."""
     context = multiprocessing.get_context("spawn")
@@ -184,7 +200,7 @@ def run_workers(jobs: list[ReplayJob], progress: Progress | None) -> WorkerResul
     for process in processes:
         process.start()
     try:
-        done, poison = _collect(reports, processes, progress)
+        done, poison = _collect(reports, processes, progress, stop)
     finally:
         for process in processes:
             if process.is_alive():
@@ -194,10 +210,13 @@ def run_workers(jobs: list[ReplayJob], progress: Progress | None) -> WorkerResul
 
 
 def _collect(reports: multiprocessing.Queue[tuple[int, int, bool]],
-             processes: list[SpawnProcess], progress: Progress | None) -> tuple[list[int], int]:
+             processes: list[SpawnProcess], progress: Progress | None,
+             stop: Callable[[], bool]) -> tuple[list[int], int]:
     done, poison = [0] * len(processes), 0
     finished: set[int] = set()
     while len(finished) < len(processes):
+        if stop():
+            raise ReplayStoppedError("replay stopped before the end")
         try:
             worker, count, last = reports.get(timeout=1.0)
         except queue.Empty:
@@ -223,6 +242,8 @@ def _check_alive(running: list[SpawnProcess]) -> None:
 def _worker(index: int, job: ReplayJob,
             reports: multiprocessing.Queue[tuple[int, int, bool]]) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # Ctrl-C reaches the whole process group: the parent alone decides, and ends the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     result = replay_partitions(job, SchemaRegistry(),
                                lambda total: reports.put((index, total, False)))
     reports.put((index, result.messages, False))

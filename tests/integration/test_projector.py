@@ -15,7 +15,7 @@ from domain.application import CpisApplication
 from domain.plans import PlanType
 from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
-from streams.replay import ReplayJob, replay, run_workers
+from streams.replay import ReplayJob, ReplayStoppedError, replay, run_workers
 from streams.settings import Settings
 from tests.builders import CHILD, LA_B, UPLOAD, plan, populate, synthetic_nhs_numbers
 from tests.e2e.test_command_to_views import eventually
@@ -135,6 +135,27 @@ def test_a_failed_replay_worker_fails_the_replay_loudly(
                         tuple((plans, p) for p in range(3)), 10)
     with pytest.raises(RuntimeError, match="replay worker cpis-replay-0 failed"):
         run_workers([missing], None)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_stopped_replay_drops_its_generation_and_leaves_the_views_as_they_were(
+    stream_settings: Settings, stream_app: CpisApplication, workers: int
+) -> None:
+    populate(stream_app, children=3, accesses_each=1)
+    relay_and_project(stream_settings, stream_app)
+    store = build_view_store(stream_settings)
+    with store.views() as live:
+        before = (live.generation, live.plans(), live.accesses())
+    with pytest.raises(ReplayStoppedError):
+        replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+               topics_of(stream_settings), workers=workers, stop=lambda: True)
+    with store.views() as after:
+        assert (after.generation, after.plans(), after.accesses()) == before
+    with psycopg.connect(stream_settings.postgres.conninfo()) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = %s AND "
+                            "tablename LIKE %s", (stream_settings.views_schema,
+                                                  f"g{before[0] + 1}_%")).fetchone()
+    assert left == (0,)
 
 
 def test_the_live_projector_carries_on_in_the_replayed_generation(
