@@ -36,15 +36,22 @@ def collapse_repeat_views(accesses: Sequence[Access]) -> list[Access]:
     A view more than 24 hours after that author's last kept view is kept again.
     Returns the kept accesses oldest first.
     """
-    last_kept: dict[str, datetime] = {}
     kept: list[Access] = []
+    last_kept: dict[str, datetime] = {}
     for access in sorted(accesses, key=lambda a: a.accessed_at):
-        previous = last_kept.get(access.author.identity)
-        if previous is not None and access.accessed_at - previous < COLLAPSE_WINDOW:
-            continue
-        last_kept[access.author.identity] = access.accessed_at
-        kept.append(access)
+        keep_if_shown(kept, last_kept, access)
     return kept
+
+
+def keep_if_shown(kept: list[Access], last_kept: dict[str, datetime], access: Access) -> None:
+    """Add `access`, no earlier than any access before it, to the kept ones (oldest first)
+    unless it repeats its author's last kept view within 24 hours; `last_kept` holds each
+    author's last kept view time. Both are updated in place."""
+    previous = last_kept.get(access.author.identity)
+    if previous is not None and access.accessed_at - previous < COLLAPSE_WINDOW:
+        return
+    last_kept[access.author.identity] = access.accessed_at
+    kept.append(access)
 
 
 def access_history(
@@ -56,14 +63,19 @@ def access_history(
     (or the earlier view it collapses into) is always shown, even where more than `limit`
     other authors looked since.
     """
-    kept = collapse_repeat_views(accesses)
-    newest_first = list(reversed(kept))
-    shown = newest_first[:limit]
+    return history_shown(collapse_repeat_views(accesses), current, limit)
+
+
+def history_shown(kept: Sequence[Access], current: Access | None = None,
+                  limit: int = HISTORY_LIMIT) -> list[Access]:
+    """access_history from the kept accesses (collapse_repeat_views' result): it reads only
+    the newest of them, so a record's history costs the same after thousands of accesses."""
+    newest_first = list(reversed(kept[max(len(kept) - limit, 0):]))
     if current is None:
-        return shown
+        return newest_first
     representative = _representative(kept, current)
-    if representative in shown:
-        return shown
+    if representative in newest_first:
+        return newest_first
     return [*newest_first[: limit - 1], representative]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.access import Access, access_history
+from domain.access import Access
 from domain.record import ChildProtectionRecord
 from domain.views import PlanView, QueryAnswer
 
@@ -15,6 +15,6 @@ def answer_from(record: ChildProtectionRecord, now: datetime, current: Access | 
     return QueryAnswer(
         nhs_number=record.nhs_number,
         plans=tuple(PlanView.of(plan) for plan in record.current_plans(now)),
-        history=tuple(access_history(record.accesses, current)),
+        history=tuple(record.access_history(current)),
         access_recorded=current is not None,
     )

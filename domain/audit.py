@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.access import Access, access_history
+from domain.access import Access
 from domain.answers import answer_from
 from domain.application import CpisApplication
 from domain.history import summarise
@@ -92,7 +92,7 @@ def record_at(app: CpisApplication, nhs_number: NhsNumber, at: datetime) -> Poin
               else "inactive" if record.inactive else "active")
     return PointInTime(nhs_number.value, at, max(versions), status,
                        tuple(PlanView.of(p) for p in record.current_plans(at)),
-                       tuple(access_history(record.accesses)))
+                       tuple(record.access_history()))
 
 
 def answer_given(app: CpisApplication, nhs_number: NhsNumber, access_id: str

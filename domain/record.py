@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.access import Access
+from domain.access import Access, collapse_repeat_views, history_shown, keep_if_shown
 from domain.copying import CopiedByContainers
 from domain.errors import (
     DomainError,
@@ -108,6 +109,13 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         self.nhs_number = nhs_number
         self.plans: dict[PlanKey, Plan] = {}
         self.accesses: list[Access] = []
+        # kept up as accesses come, so a query costs the same after thousands of them: the
+        # ids (each access once), the accesses the history shows (collapse_repeat_views),
+        # each author's last shown view, and the latest access time
+        self.access_ids: set[str] = set()
+        self.shown_accesses: list[Access] = []
+        self.last_shown: dict[str, datetime] = {}
+        self.latest_access: datetime | None = None
         self.superseded_by: NhsNumber | None = None
         self.inactive = False
         self.merged_from: list[NhsNumber] = []
@@ -197,7 +205,28 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
     # -- access -----------------------------------------------------------------------
 
     def has_access(self, access_id: str) -> bool:
-        return any(access.access_id == access_id for access in self.accesses)
+        return access_id in self.access_ids
+
+    def access_history(self, current: Access | None = None) -> list[Access]:
+        """The access history shown to a querying clinician (domain/access.py)."""
+        return history_shown(self.shown_accesses, current)
+
+    def _add_accesses(self, accesses: Iterable[Access]) -> None:
+        in_order = True
+        for access in accesses:
+            if access.access_id in self.access_ids:
+                continue
+            self.accesses.append(access)
+            self.access_ids.add(access.access_id)
+            if self.latest_access is None or access.accessed_at >= self.latest_access:
+                self.latest_access = access.accessed_at
+            else:
+                in_order = False  # older than one already held
+            if in_order:
+                keep_if_shown(self.shown_accesses, self.last_shown, access)
+        if not in_order:  # collapse them all again, once
+            self.shown_accesses = collapse_repeat_views(self.accesses)
+            self.last_shown = {a.author.identity: a.accessed_at for a in self.shown_accesses}
 
     def record_access(self, access: Access, provenance: Provenance) -> None:
         """Record an unscheduled access once; the same access id again changes nothing."""
@@ -211,7 +240,7 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
     def _information_accessed(
         self, nhs_number: NhsNumber, access: Access, notify: list[str], provenance: Provenance
     ) -> None:
-        self.accesses.append(access)
+        self._add_accesses([access])
 
     # -- identity ---------------------------------------------------------------------
 
@@ -259,8 +288,7 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
                           provenance: Provenance) -> None:
         for plan in plans:
             self.plans.setdefault(plan.key, plan)
-        known = {access.access_id for access in self.accesses}
-        self.accesses.extend(a for a in accesses if a.access_id not in known)
+        self._add_accesses(accesses)
         self.accesses.sort(key=lambda a: a.accessed_at)
         self.merged_from.append(merged_from)
 
