@@ -1,5 +1,9 @@
 """How domain values are written into stored events (eventsourcing JSON transcodings).
 
+The composition root stores record and ledger events as their Avro messages instead
+(streams/avro_mapper.py); these transcodings read events stored as JSON before that, and
+serve applications built without that mapper (in-memory ones in unit tests).
+
 Names are persisted: never rename one; add a new name and keep decoding the old.
 """
 
