@@ -20,6 +20,7 @@ from eventsourcing.persistence import Notification
 
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
+from streams.avro_mapper import AvroEventMapper
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import AvroRecord, encode_event, encode_notification, message_key
 from streams.stored_avro import StoredMessage
@@ -49,8 +50,8 @@ class BatchEncoder:
         self.registry = registry
         self.topics = topics
         self.batch_size = batch_size
-        # stored bytes are published as they are only when neither compressed nor encrypted
-        plain = app.mapper.compressor is None and app.mapper.cipher is None
+        mapper = app.mapper
+        plain = isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro
         self.stored_message = StoredMessage(registry) if plain else None
 
     def read(self, after: int) -> Batch:
