@@ -35,19 +35,24 @@ class NotificationDue:
     replacement: NhsNumber | None = None
 
 
+# the only event types that cause notifications: an access, and an NHS number retired
+NOTIFYING_EVENTS = (Record.InformationAccessed, Record.NhsNumberSuperseded,
+                    Record.NhsNumberMarkedInactive)
+
+
 def notifications_due(event: Any) -> list[NotificationDue]:
-    """The notifications an event causes (none for plan events)."""
+    """The notifications an event causes (none for any type outside NOTIFYING_EVENTS)."""
+    if not isinstance(event, NOTIFYING_EVENTS):
+        return []
     if isinstance(event, Record.InformationAccessed):
         kind, access, replacement = NotificationKind.ACCESS, event.access, None
         occurred_at = event.access.accessed_at
     elif isinstance(event, Record.NhsNumberSuperseded):
         kind, access, replacement = NotificationKind.INACTIVE_NHS_NUMBER, None, event.replacement
         occurred_at = event.timestamp
-    elif isinstance(event, Record.NhsNumberMarkedInactive):
+    else:  # NhsNumberMarkedInactive
         kind, access, replacement = NotificationKind.INACTIVE_NHS_NUMBER, None, None
         occurred_at = event.timestamp
-    else:
-        return []
     return [
         NotificationDue(
             notification_id=f"{event.originator_id}:{event.originator_version}:{ods_code}",

@@ -19,13 +19,12 @@ import io
 from eventsourcing.persistence import StoredEvent
 from fastavro import schemaless_reader, schemaless_writer
 
-from domain.record import ChildProtectionRecord as Record
+from domain.notifications import NOTIFYING_EVENTS
 from streams.avro_mapper import STORED_POSITION
 from streams.avro_registry import MAGIC, SchemaRegistry
 
 # event types that cause LA notifications: the relay rebuilds these to derive them
-NOTIFYING = frozenset({Record.InformationAccessed.TOPIC, Record.NhsNumberSuperseded.TOPIC,
-                       Record.NhsNumberMarkedInactive.TOPIC})
+NOTIFYING = frozenset(cls.TOPIC for cls in NOTIFYING_EVENTS)
 HEADER = len(MAGIC) + 8  # the marker and the writer schema's fingerprint
 
 
