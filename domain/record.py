@@ -111,11 +111,10 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         self.accesses: list[Access] = []
         # kept up as accesses come, so a query costs the same after thousands of them: the
         # ids (each access once), the accesses the history shows (collapse_repeat_views),
-        # each author's last shown view, and the latest access time
+        # and each author's last shown view
         self.access_ids: set[str] = set()
         self.shown_accesses: list[Access] = []
         self.last_shown: dict[str, datetime] = {}
-        self.latest_access: datetime | None = None
         self.superseded_by: NhsNumber | None = None
         self.inactive = False
         self.merged_from: list[NhsNumber] = []
@@ -212,19 +211,21 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         return history_shown(self.shown_accesses, current)
 
     def _add_accesses(self, accesses: Iterable[Access]) -> None:
+        """Add the new ones. One no earlier than the last shown access is collapsed on its
+        own: the hidden repeats after it in time stay hidden, as its author's last shown view
+        only moves later. One earlier than that may change what shows after it, so then all
+        are collapsed again, once."""
         in_order = True
         for access in accesses:
             if access.access_id in self.access_ids:
                 continue
             self.accesses.append(access)
             self.access_ids.add(access.access_id)
-            if self.latest_access is None or access.accessed_at >= self.latest_access:
-                self.latest_access = access.accessed_at
-            else:
-                in_order = False  # older than one already held
+            shown = self.shown_accesses
+            in_order = in_order and (not shown or access.accessed_at >= shown[-1].accessed_at)
             if in_order:
-                keep_if_shown(self.shown_accesses, self.last_shown, access)
-        if not in_order:  # collapse them all again, once
+                keep_if_shown(shown, self.last_shown, access)
+        if not in_order:
             self.shown_accesses = collapse_repeat_views(self.accesses)
             self.last_shown = {a.author.identity: a.accessed_at for a in self.shown_accesses}
 
