@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -24,8 +25,10 @@ from domain.provenance import Provenance
 RECORD_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.4.1")  # NHS number OID
 
 
+@lru_cache(maxsize=1 << 16)
 def record_id(nhs_number: NhsNumber) -> UUID:
-    """Deterministic aggregate id, so redelivered commands land on the same record."""
+    """Deterministic aggregate id, so redelivered commands land on the same record (kept for
+    the numbers met most recently: a new record's upload asks for it twice, at 2 us each)."""
     return uuid5(RECORD_NAMESPACE, nhs_number.value)
 
 
