@@ -25,6 +25,7 @@ from streams.bootstrap import (
 )
 from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
+from streams.gc_tuning import fewer_collections
 from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
 from streams.output import LOG_FORMAT
@@ -152,7 +153,8 @@ def _mesh(settings: Settings, args: argparse.Namespace) -> int:
         sender = build_notification_sender(settings, mailbox)
         sender.outbox.setup()
         while not stop():
-            polled = receiver.poll_once()
+            with fewer_collections():  # a large upload makes objects by the hundred thousand
+                polled = receiver.poll_once()
             sent = sender.send_due()
             log.info("mesh: %d uploads (%d records, %d files refused, %d error reports) %s; "
                      "notifications %d sent, %d failed", polled.uploads, polled.records,
