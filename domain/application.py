@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
@@ -17,7 +17,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError, Recording
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    RecordConflictError,
+    Recording,
+    StoredEvent,
+)
 
 from domain.access import Access
 from domain.answers import answer_from
@@ -31,13 +37,15 @@ from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord, record_id
 from domain.transcodings import register_domain_transcodings
 from domain.upload_ledger import UploadLedger, ledger_id
+from domain.upload_shards import Prepared, ShardRunner, ShardWork
 from domain.upload_use_case import UploadApplier
-from domain.uploads import FileCode, LaUpload, UploadOutcome, file_code_for
+from domain.uploads import FileCode, LaUpload, RecordOutcome, UploadOutcome, file_code_for
 from domain.views import HistoryEntry, PlanView, QueryAnswer
 
 APPLICATION_NAME = "CPIS"
 SAVE_ATTEMPTS = 30  # contended NHS numbers: a few writers on one record at once
 CACHED_AGGREGATES = 10_000
+SHARD_FROM = 2_000  # records in a file from which shards pay for the processes they start
 T = TypeVar("T")
 # how the composition root chooses the stored form of events: given the library's JSON mapper,
 # the mapper to use (streams/avro_mapper.py stores them as their Avro messages)
@@ -52,6 +60,21 @@ class PlanChange(Enum):
     REGISTERED = "registered"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+
+
+@dataclass
+class AppliedRecords:
+    """The records an upload changes: loaded or opened while applying it (with the index of
+    the file's first record to touch each), and the stored events prepared records bring."""
+
+    records: dict[NhsNumber, ChildProtectionRecord] = field(default_factory=dict)
+    first_use: dict[NhsNumber, int] = field(default_factory=dict)
+    brought: dict[int, list[StoredEvent]] = field(default_factory=dict)  # by record index
+
+    def clear(self) -> None:
+        self.records.clear()
+        self.first_use.clear()
+        self.brought.clear()
 
 
 @dataclass(frozen=True)
@@ -87,11 +110,14 @@ class CpisApplication(Application[UUID]):
 
     def __init__(
         self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now,
-        mapper: MapperChoice | None = None,
+        mapper: MapperChoice | None = None, shards: ShardRunner | None = None,
+        shard_from: int = SHARD_FROM,
     ) -> None:
         self._choose_mapper = mapper  # read by construct_mapper, during super().__init__
         super().__init__(env)
         self.clock = clock
+        self.shards = shards
+        self.shard_from = shard_from
         self._known_records: set[UUID] = set()
         self._known_up_to = 0
 
@@ -228,7 +254,10 @@ class CpisApplication(Application[UUID]):
                        ) -> UploadOutcome:
         """Check and apply an upload file once; the same MESH message again changes nothing.
 
-        The ledger entry and every record's plan events are saved in one transaction.
+        The ledger entry and every record's plan events are saved in one transaction. With
+        a shard runner, a file of `shard_from` records or more is prepared in shards first
+        (domain/upload_shards.py); the outcome and the events are those of applying each
+        record in turn.
         """
 
         def attempt() -> UploadOutcome:
@@ -236,33 +265,61 @@ class CpisApplication(Application[UUID]):
             done = ledger.outcome_of(mesh_message_id)
             if done is not None:
                 return done
-            records: dict[NhsNumber, ChildProtectionRecord] = {}
+            applied = AppliedRecords()
             outcome = ledger.check_file(upload) or self._apply_records(
-                upload, mesh_message_id, pds, records)
+                upload, mesh_message_id, pds, applied)
             ledger.record_upload(mesh_message_id, outcome)
-            self.save(ledger, *records.values())
+            self._save_upload(ledger, applied)
             return outcome
 
         return self._retrying(attempt)
 
     def _apply_records(self, upload: LaUpload, mesh_message_id: str, pds: PdsPort,
-                       records: dict[NhsNumber, ChildProtectionRecord]) -> UploadOutcome:
+                       applied: AppliedRecords) -> UploadOutcome:
         known = self.known_records()
+        provenance = Provenance(Channel.MESH, mesh_message_id, file_sequence=upload.sequence)
+        now = self.clock()
+        prepared = None
+        if self.shards is not None and len(upload.records) >= self.shard_from:
+            work = ShardWork(upload, pds, provenance, now, self.mapper)
+            prepared = Prepared(self.shards.run(work), known)
+        index = 0
 
         def load(nhs_number: NhsNumber) -> ChildProtectionRecord:
-            if nhs_number not in records:
+            if nhs_number not in applied.records:
                 found = self.find_record(nhs_number) if record_id(nhs_number) in known else None
-                records[nhs_number] = found or ChildProtectionRecord(nhs_number=nhs_number)
-            return records[nhs_number]
+                applied.records[nhs_number] = found or ChildProtectionRecord(
+                    nhs_number=nhs_number)
+                applied.first_use[nhs_number] = index
+            return applied.records[nhs_number]
 
-        provenance = Provenance(Channel.MESH, mesh_message_id, file_sequence=upload.sequence)
-        applier = UploadApplier(upload, pds, provenance, load, self.clock())
+        applier = UploadApplier(upload, pds, provenance, load, now)
+        results: list[RecordOutcome] = []
         try:
-            results = tuple(applier.apply(record) for record in upload.records)
+            for index in range(1, len(upload.records) + 1):
+                taken = prepared.take(index) if prepared is not None else None
+                if taken is None:
+                    results.append(applier.apply(upload.records[index - 1]))
+                else:
+                    results.append(taken[0])
+                    if taken[1]:
+                        applied.brought[index] = taken[1]
         except PdsUnavailableError as error:
-            records.clear()
+            applied.clear()
             return UploadOutcome(upload.sequence, FileCode.CPF05, (), str(error))
-        return UploadOutcome(upload.sequence, file_code_for(results), results)
+        return UploadOutcome(upload.sequence, file_code_for(tuple(results)), tuple(results))
+
+    def _save_upload(self, ledger: UploadLedger, applied: AppliedRecords) -> None:
+        """The ledger's events, then each record's in the order the file first touched it,
+        in one transaction."""
+        to_stored = self.mapper.to_stored_event
+        units = [(applied.first_use[n], [to_stored(e) for e in record.collect_events()])
+                 for n, record in applied.records.items()]
+        units += applied.brought.items()
+        units.sort(key=lambda unit: unit[0])
+        stored = [to_stored(e) for e in ledger.collect_events()]
+        stored += [event for _, events in units for event in events]
+        self.recorder.insert_events(stored)
 
     def known_records(self) -> set[UUID]:
         """Ids of every record opened so far, from the notification log (kept up to date).

@@ -6,6 +6,7 @@ The adapter turns the MESH `File` into these plain values without judging them; 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -76,7 +77,7 @@ class LaUpload:
     created_at: datetime | None
     local_authority: LocalAuthority
     declared_count: int
-    records: tuple[RecordUpload, ...]
+    records: Sequence[RecordUpload]  # the adapter may read each only when it is asked for
 
 
 @dataclass(frozen=True)

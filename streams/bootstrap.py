@@ -18,6 +18,7 @@ from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
 from streams.avro_mapper import avro_mapper
 from streams.avro_registry import SchemaRegistry
+from streams.forked_shards import ForkedShards
 from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
 from streams.relay import Relay, RelayConfig
 from streams.relay_reading import BatchEncoder
@@ -33,7 +34,9 @@ def build_application(
     for attempt in range(1, 6):
         try:
             return CpisApplication(env=settings.event_store_env(), clock=clock,
-                                   mapper=avro_mapper(SchemaRegistry()))
+                                   mapper=avro_mapper(SchemaRegistry()),
+                                   shards=ForkedShards(settings.upload_processes)
+                                   if settings.upload_processes > 1 else None)
         except InternalError as error:
             # processes starting together race to create the tables and functions
             if "concurrently" not in str(error) or attempt == 5:

@@ -12,6 +12,7 @@ CPIS_MESH_URL, CPIS_MESH_MAILBOX, CPIS_MESH_PASSWORD, CPIS_MESH_SHARED_KEY   CP-
 CPIS_MESH_LA_MAILBOXES  ODS=MAILBOX pairs, comma-separated
 CPIS_MESH_WORKFLOW_UPLOAD, _UPLOAD_ACK, _ACCESS, _INACTIVE   MESH workflow ids
 CPIS_MESH_POLL_SECONDS  seconds between inbox polls (default 60)
+CPIS_UPLOAD_PROCESSES   processes a large upload's records are prepared in (default: the CPUs)
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Settings:
         DEFAULT_LA_MAILBOXES))
     workflows: Workflows = field(default_factory=Workflows)
     mesh_poll_seconds: float = 60.0
+    upload_processes: int = 1
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -74,6 +76,9 @@ class Settings:
                 f"CPIS_EVENT_STORE must be one of {', '.join(EVENT_STORES)}, "
                 f"got {self.event_store!r}"
             )
+        if self.upload_processes < 1:
+            raise SettingsError(
+                f"CPIS_UPLOAD_PROCESSES must be 1 or more, got {self.upload_processes}")
 
     def require_kafka(self) -> str:
         if not self.kafka_bootstrap:
@@ -163,6 +168,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             inactive_notification=env.get("CPIS_MESH_WORKFLOW_INACTIVE",
                                           Workflows.inactive_notification)),
         mesh_poll_seconds=float(_int(env, "CPIS_MESH_POLL_SECONDS", 60)),
+        upload_processes=_int(env, "CPIS_UPLOAD_PROCESSES", os.cpu_count() or 1),
     )
 
 

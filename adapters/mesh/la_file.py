@@ -7,7 +7,9 @@ rest of the file still counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import overload
 
 from lxml import etree
 
@@ -74,12 +76,44 @@ def parse_la_file(data: bytes, max_bytes: int = MAX_FILE_BYTES) -> LaUpload:
     sequence = _whole_number(attr(root, "hl7:id", "extension"), "File/id/@extension", -1)
     declared = _whole_number(attr(root, "hl7:transmissionQuantity", "value"),
                              "File/transmissionQuantity/@value", sequence)
-    records = root.findall("hl7:record/hl7:CP-ISRecord", NS)
     return LaUpload(
         sequence=sequence, created_at=None, local_authority=_local_authority(root, sequence),
         declared_count=declared,
-        records=tuple(_record(r, i) for i, r in enumerate(records, start=1)),
+        records=FileRecords(root.findall("hl7:record/hl7:CP-ISRecord", NS)),
     )
+
+
+class FileRecords(Sequence[RecordUpload]):
+    """The File's records, each read when it is asked for (again each time): a large upload
+    prepared in shards reads each record in the process that applies it."""
+
+    def __init__(self, elements: list[Element]) -> None:
+        self._elements = elements
+
+    def __len__(self) -> int:
+        return len(self._elements)
+
+    @overload
+    def __getitem__(self, index: int) -> RecordUpload: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[RecordUpload]: ...
+
+    def __getitem__(self, index: int | slice) -> RecordUpload | Sequence[RecordUpload]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        position = range(len(self._elements))[index]  # IndexError as for a list
+        return _record(self._elements[position], position + 1)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FileRecords({len(self)} records)"
 
 
 def _whole_number(raw: str | None, where: str, sequence: int) -> int:
