@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidPlanError
@@ -47,12 +48,12 @@ class PlanType(Enum):
     @classmethod
     def from_code(cls, code: str) -> PlanType:
         """Accept the short code (CPP, LAC, UCP) or the SNOMED CT code."""
-        for plan_type in cls:
-            if code in (plan_type.value, plan_type.snomed_code):
-                return plan_type
-        raise InvalidPlanError(
-            f"unknown plan type {code!r}: expected CPP, LAC or UCP or their SNOMED CT codes"
-        )
+        found = _BY_CODE.get(code)
+        if found is None:
+            raise InvalidPlanError(
+                f"unknown plan type {code!r}: expected CPP, LAC or UCP or their SNOMED CT codes"
+            )
+        return found
 
 
 _SNOMED = {
@@ -60,6 +61,7 @@ _SNOMED = {
     PlanType.LOOKED_AFTER_CHILD: "764841000000100",
     PlanType.UNBORN_CHILD_PROTECTION_PLAN: "818901000000100",
 }
+_BY_CODE = {code: t for t in PlanType for code in (t.value, _SNOMED[t])}
 _LABELS = {
     PlanType.CHILD_PROTECTION_PLAN: "Child Protection Plan",
     PlanType.LOOKED_AFTER_CHILD: "Looked After Child",
@@ -129,8 +131,8 @@ class Plan:
     def __post_init__(self) -> None:
         self.dates.check_for(self.plan_type)
 
-    @property
-    def key(self) -> PlanKey:
+    @cached_property
+    def key(self) -> PlanKey:  # asked for three times as an upload registers the plan
         return PlanKey(self.local_authority.ods_code, self.plan_type)
 
     def is_deleted(self, now: datetime) -> bool:

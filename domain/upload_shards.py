@@ -90,10 +90,11 @@ class ShardWork:
             return opened[nhs_number]
 
         applier = UploadApplier(self.upload, self.pds, self.provenance, open_new, self.now)
-        records = self.upload.records
+        indexes = shard_indexes(len(self.upload.records), shard, shards)
+        records = self.upload.records[indexes.start - 1:indexes.stop - 1]
         try:
-            for index in shard_indexes(len(records), shard, shards):
-                prepared.outcomes[index] = applier.apply(records[index - 1])
+            for index, sent in zip(indexes, records, strict=True):
+                prepared.outcomes[index] = applier.apply(sent)
         except PdsUnavailableError:
             pass  # the rest of the shard is left to the application, which asks PDS again
         for record in opened.values():

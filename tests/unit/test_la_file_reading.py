@@ -144,3 +144,22 @@ def test_pertinent_information_without_a_plan_is_reported() -> None:
     read = record("<pertinentInformation><other/></pertinentInformation>" + child())
     assert read.problem == "pertinentInformation holds no CPP, LAC or UCP plan"
     assert read.problem_location == "/File/record[1]/CP-ISRecord/pertinentInformation[1]"
+
+
+def test_records_read_by_index_and_by_slice_are_the_same() -> None:
+    rows = "".join(
+        f"<record><CP-ISRecord>{CPP.format(START.format('202501060900'))}"
+        f"{child(NHS.format(number))}</CP-ISRecord></record>"
+        for number in ("9434765919", "9990000018", "9990000026", "9990000034"))
+    records = parse_la_file(f"{HEAD}{rows}</File>".encode()).records
+    one_by_one = [records[i] for i in range(len(records))]
+    assert [r.subject.nhs_number for r in one_by_one] == [
+        "9434765919", "9990000018", "9990000026", "9990000034"]
+    assert [r.index for r in one_by_one] == [1, 2, 3, 4]
+    assert list(records[1:3]) == one_by_one[1:3]
+    assert list(records[::2]) == one_by_one[::2]
+    assert list(records[3:1]) == []
+    assert records[-1] == one_by_one[-1]
+    assert records == one_by_one
+    with pytest.raises(IndexError):
+        records[4]
