@@ -56,6 +56,8 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
         )
         self._table = SQL("{schema}.{table}").format(
             schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self._highest = SQL("SELECT COALESCE(max(notification_id), 0) FROM {}").format(
+            self._table)
         self._select_from = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
@@ -86,7 +88,8 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
 
     def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """COPY the events in one transaction holding the table's EXCLUSIVE lock: every id
-        above the highest one before the COPY is one of them, in order."""
+        above the highest one before the COPY is one of them, in order; without a gap (ids
+        a rolled-back insert took) they are the ones up to the highest after it."""
         table = self._table
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=tuple_row) as curs:
@@ -94,15 +97,18 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
                 self.datastore.lock_timeout))
             curs.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
             curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)))
-            before = curs.execute(SQL("SELECT COALESCE(max(notification_id), 0) FROM {}")
-                                  .format(table)).fetchone()
+            before = curs.execute(self._highest).fetchone()
             with curs.copy(SQL("COPY {} (originator_id, originator_version, topic, state) "
                                "FROM STDIN (FORMAT BINARY)").format(table)) as copy:
                 copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
                 for event in stored_events:
                     copy.write_row((event.originator_id, event.originator_version, event.topic,
                                     event.state))
-            curs.execute(SQL("SELECT notification_id FROM {} WHERE notification_id > %s "
-                             "ORDER BY notification_id").format(table),
-                         (before[0] if before else 0,))
+            first = (before[0] if before else 0) + 1
+            after = curs.execute(self._highest).fetchone()
+            last = after[0] if after else 0
+            if last - first + 1 == len(stored_events):  # no gap: they are first..last
+                return list(range(first, last + 1))
+            curs.execute(SQL("SELECT notification_id FROM {} WHERE notification_id >= %s "
+                             "ORDER BY notification_id").format(table), (first,))
             return [row[0] for row in curs.fetchall()]

@@ -306,6 +306,16 @@ def test_a_large_save_is_copied_and_returns_its_notification_ids_in_order(
     with pytest.raises(IntegrityError):  # the same versions again: refused, all of them
         pg_app.recorder.insert_events([*stored[1:], stored[0]])
     assert pg_app.recorder.max_notification_id() == 2 + COPY_FROM
+    # the refused COPY took ids it never used: the next one's ids start after that gap
+    more = [ChildProtectionRecord(nhs_number=n)
+            for n in synthetic_nhs_numbers(COPY_FROM, start=10_000)]
+    stored = [pg_app.mapper.to_stored_event(e) for r in more for e in r.collect_events()]
+    ids = pg_app.recorder.insert_events(stored)
+    assert ids is not None
+    assert ids[0] > 3 + COPY_FROM
+    read = pg_app.recorder.select_notifications(3 + COPY_FROM, 2 * COPY_FROM)
+    assert [(n.id, n.originator_id) for n in read] == [
+        (i, s.originator_id) for i, s in zip(ids, stored, strict=True)]
 
 
 def test_a_command_that_fails_leaves_nothing_behind_in_the_cached_record(
