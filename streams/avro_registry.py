@@ -31,6 +31,7 @@ class Schema:
     parsed: Any
     fingerprint: bytes  # 8 bytes, little-endian as on the wire
     path: Path
+    header: bytes  # what each message of this schema starts with: C3 01, the fingerprint
 
 
 def _load(path: Path) -> Schema:
@@ -39,7 +40,7 @@ def _load(path: Path) -> Schema:
     fp = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))[::-1]
     # parsed once with fastavro's hint: without it every read and write parses it again
     parsed = parse_schema(raw, named_schemas={})
-    return Schema(f"{raw['namespace']}.{raw['name']}", parsed, fp, path)
+    return Schema(f"{raw['namespace']}.{raw['name']}", parsed, fp, path, MAGIC + fp)
 
 
 class SchemaRegistry:
@@ -65,8 +66,7 @@ class SchemaRegistry:
         if schema is None:
             raise AvroError(f"no schema named {full_name} in avro/")
         out = io.BytesIO()
-        out.write(MAGIC)
-        out.write(schema.fingerprint)
+        out.write(schema.header)
         try:
             fastavro.schemaless_writer(out, schema.parsed, record)
         except (ValueError, TypeError, KeyError) as error:

@@ -207,13 +207,17 @@ def encode_event(event: Any, position: int) -> tuple[str, AvroRecord]:
     codec = CODECS.get(type(event))
     if codec is None:
         raise UnknownEventError(f"no Avro codec for {type(event).__name__}")
-    record: AvroRecord = {"version": event.originator_version, "position": position,
-                          "recorded_at": event.timestamp}
     if is_ledger_event(event):
-        record.update(ledger_id=str(event.originator_id), ods_code=event.ods_code)
+        record: AvroRecord = {
+            "version": event.originator_version, "position": position,
+            "recorded_at": event.timestamp, "ledger_id": str(event.originator_id),
+            "ods_code": event.ods_code}
     else:
-        record.update(record_id=str(event.originator_id), nhs_number=event.nhs_number.value,
-                      provenance=provenance_out(getattr(event, "provenance", OPERATOR)))
+        record = {
+            "version": event.originator_version, "position": position,
+            "recorded_at": event.timestamp, "record_id": str(event.originator_id),
+            "nhs_number": event.nhs_number.value,
+            "provenance": provenance_out(getattr(event, "provenance", OPERATOR))}
     record.update(codec.fields_out(event))
     return codec.full_name, record
 
