@@ -18,6 +18,7 @@ import logging
 import os
 import pickle
 import signal
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
@@ -34,6 +35,7 @@ class ForkedShards:
 
     def run(self, work: Callable[[int, int], R]) -> list[R]:
         shards = self.processes
+        started = time.monotonic()
         children: dict[int, tuple[int, int]] = {}  # shard -> (pid, read end of its pipe)
         try:
             for shard in range(1, shards):
@@ -45,6 +47,8 @@ class ForkedShards:
         finally:
             for pid, pipe in children.values():  # only when this process failed first
                 _abandon(pid, pipe)
+        log.info("%d shards run in %d processes in %.2f s", shards, shards,
+                 time.monotonic() - started)
         return [results[shard] for shard in range(shards)]
 
 

@@ -1,7 +1,8 @@
 """Kill -9 the relay, the projector and the MESH poller at random points while a stream of
-10,000 commands arrives (8,000 LA upload records over MESH in 20 files, 2,000 unscheduled
-queries), then let them restart and catch up: nothing is lost, nothing is counted twice,
-and the views equal a clean rebuild from offset zero."""
+10,000 commands arrives (8,000 LA upload records over MESH in 8 files, three of them large
+enough to be prepared in forked shards, and 2,000 unscheduled queries), then let them
+restart and catch up: nothing is lost, nothing is counted twice, and the views equal a clean
+rebuild from offset zero."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 
 from adapters.mesh.mailbox import InboundMessage
 from bench.ingest import synthetic_file
-from domain.application import CpisApplication, QueryRequest
+from domain.application import SHARD_FROM, CpisApplication, QueryRequest
 from domain.nhs_number import NhsNumber
 from domain.provenance import Channel, Provenance
 from streams.avro_registry import SchemaRegistry
@@ -34,7 +35,10 @@ from tests.mesh_helpers import la_sends, opened
 from tests.services import cli_env
 
 pytestmark = pytest.mark.e2e
-FILES, RECORDS, QUERIES = 20, 400, 2_000
+# records of each file: the 2,000-record ones are prepared in forked processes (SHARD_FROM)
+SIZES = (400, 2_000, 400, 400, 2_000, 400, 2_000, 400)
+FILES, RECORDS, QUERIES = len(SIZES), sum(SIZES), 2_000
+FIRSTS = tuple(2 * sum(SIZES[:i]) for i in range(FILES))  # candidate numbers: ~10% fail
 VICTIMS = ("relay", "project", "mesh")
 SEED = 20261125
 STARTUP_SECONDS = 5.0  # a restarted process has installed its signal handlers by then
@@ -85,9 +89,9 @@ class Chaos:
 def file_numbers(index: int) -> list[NhsNumber]:
     from domain.nhs_number import check_digit
 
-    candidates = (str(999010000 + index * 1000 + i) for i in range(1000))
+    candidates = (str(999010000 + FIRSTS[index] + i) for i in range(2 * SIZES[index]))
     return [NhsNumber(f"{c}{check_digit(c)}") for c in candidates
-            if check_digit(c) is not None][:RECORDS]
+            if check_digit(c) is not None][:SIZES[index]]
 
 
 def query(app: CpisApplication, nhs: NhsNumber, n: int) -> None:
@@ -96,12 +100,12 @@ def query(app: CpisApplication, nhs: NhsNumber, n: int) -> None:
 
 
 def stream_commands(app: CpisApplication, mesh: tuple[str, str]) -> list[str]:
-    """Send the 20 files one after another; between them, query children of files already
+    """Send the files one after another; between them, query children of files already
     applied (10,000 commands in all). Returns the MESH message ids of the files."""
     rng, sent, queried = random.Random(SEED), list[str](), 0
     for index in range(FILES):
         sent.append(la_sends(mesh, "X26LA001", f"chaos-{index + 1}.xml", synthetic_file(
-            RECORDS, sequence=index + 1, first=index * 1000)))
+            SIZES[index], sequence=index + 1, first=FIRSTS[index])))
         eventually(lambda: app.upload_ledger("X26").outcome_of(sent[0]) is not None,
                    "the first file to be applied", 180)
         applied = [i for i, m in enumerate(sent) if app.upload_ledger("X26").outcome_of(m)]
@@ -125,14 +129,18 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     stream_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str],
     tmp_path: Path,
 ) -> None:
+    assert max(SIZES) >= SHARD_FROM  # some files take the forked path
     env = {"CPIS_MESH_URL": mesh[0], "CPIS_MESH_SHARED_KEY": mesh[1],
-           "CPIS_MESH_POLL_SECONDS": "1"}
+           "CPIS_MESH_POLL_SECONDS": "1", "CPIS_UPLOAD_PROCESSES": "2"}
     build_view_store(stream_settings).setup()
     with Chaos(stream_settings, env, tmp_path) as chaos:
         sent = stream_commands(stream_app, mesh)
         eventually(lambda: all(m in stream_app.upload_ledger("X26").responses for m in sent),
                    "every file to be applied and answered", 180)
     assert all(chaos.kills[name] >= 2 for name in VICTIMS), chaos.kills
+    shard_logs = [p for p in tmp_path.glob("mesh-*.log") if "shards run in 2 processes" in
+                  p.read_text(errors="replace")]
+    assert shard_logs, "no large file was prepared in forked shards"
 
     # restarted once more, left to catch up
     final = cli_env(stream_settings) | env
@@ -148,7 +156,7 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
 
     # the event store: every command recorded once
     stored = Counter(n.topic for n in stream_app.recorder.select_notifications(1, 100_000))
-    assert stored["cpis:PlanRegistered.v1"] == FILES * RECORDS
+    assert stored["cpis:PlanRegistered.v1"] == RECORDS
     assert stored["cpis:InformationAccessed.v1"] == QUERIES
     assert stored["cpis:UploadProcessed.v1"] == stored["cpis:FileResponseSent.v1"] == FILES
 
@@ -165,7 +173,7 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     store = build_view_store(stream_settings)
     rebuilt = replay(store, SchemaRegistry(), kafka, topics, switch=False).generation
     with store.views() as live, store.views(rebuilt) as clean:
-        assert len(live.plans()) == FILES * RECORDS
+        assert len(live.plans()) == RECORDS
         assert len(live.notifications()) == QUERIES
         assert live.plans() == clean.plans()
         assert live.accesses() == clean.accesses()
