@@ -112,18 +112,17 @@ class Prepared:
 
     def __post_init__(self) -> None:
         self.claimed = Counter(rid for shard in self.shards for rid in shard.claims.values())
+        self.shard_of = {index: shard for shard in self.shards for index in shard.outcomes}
 
     def take(self, index: int) -> tuple[RecordOutcome, list[StoredEvent]] | None:
         """The record's prepared outcome and the stored events it brings (none for a record
         that failed before it was loaded), or None where the record must be applied afresh."""
-        for shard in self.shards:
-            outcome = shard.outcomes.get(index)
-            if outcome is None:
-                continue
-            claim = shard.claims.get(index)
-            if claim is None:
-                return outcome, []
-            if claim in self.known or self.claimed[claim] > 1:
-                return None
-            return outcome, shard.stored[claim]
-        return None
+        shard = self.shard_of.get(index)
+        if shard is None:
+            return None
+        claim = shard.claims.get(index)
+        if claim is None:
+            return shard.outcomes[index], []
+        if claim in self.known or self.claimed[claim] > 1:
+            return None
+        return shard.outcomes[index], shard.stored[claim]

@@ -1,13 +1,17 @@
-"""Shards of a piece of work run in processes forked from this one (domain ShardRunner).
+"""Shards of a piece of work run in this process and in processes forked from it (domain
+ShardRunner).
 
-Shard 0 runs here while each other shard runs in a child forked for it. A child inherits
-everything the work needs (the parsed File, the PDS port, the mapper) as it stands, with no
-copying, and sends back only its result, pickled through a pipe. A child never touches what
-it inherited beyond the work: it leaves with os._exit, so no finaliser runs, no buffer is
-flushed and no inherited database connection is closed or written to.
+The work is cut into more shards than processes, and each process takes the next shard
+still to do until none is left: the processes share a pipe holding one byte per shard
+number, and a one-byte read from a pipe is atomic, so each shard is taken once. A process
+that runs slower (a child starts by copying the pages it writes to) simply takes fewer.
 
-Should a child fail (an exception, or killed), its shard runs here instead, with a warning:
-the result is the same, only later.
+A child inherits everything the work needs (the parsed File, the PDS port, the mapper) as it
+stands, with no copying, and sends back only its results, pickled through a pipe of its own.
+It never touches what it inherited beyond the work: it leaves with os._exit, so no finaliser
+runs, no buffer is flushed and no inherited database connection is closed or written to.
+Should a child fail (an exception, or killed), the shards it took run here instead, with a
+warning: the result is the same, only later.
 """
 
 from __future__ import annotations
@@ -20,39 +24,65 @@ import pickle
 import signal
 import time
 from collections.abc import Callable
-from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+SHARDS_PER_PROCESS = 8
+Results = dict[int, R]
 
 
 class ForkedShards:
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, shards_per_process: int = SHARDS_PER_PROCESS) -> None:
         if processes < 1:
             raise ValueError(f"processes must be 1 or more, got {processes}")
         self.processes = processes
+        self.shards = processes * shards_per_process if processes > 1 else 1
+        if self.shards > 255:
+            raise ValueError(f"{self.shards} shards: at most 255 fit a byte each")
 
     def run(self, work: Callable[[int, int], R]) -> list[R]:
-        shards = self.processes
-        started = time.monotonic()
-        children: dict[int, tuple[int, int]] = {}  # shard -> (pid, read end of its pipe)
+        shards, started = self.shards, time.monotonic()
+        if self.processes == 1:
+            return [work(0, 1)]
+        tickets = _tickets(shards)
+        children: list[tuple[int, int]] = []  # (pid, read end of its results pipe)
         try:
-            for shard in range(1, shards):
-                children[shard] = _fork(work, shard, shards)
-            results = {0: work(0, shards)}
-            for shard, (pid, pipe) in list(children.items()):
-                del children[shard]
-                results[shard] = _collect(pid, pipe, partial(work, shard, shards))
+            for _ in range(1, self.processes):
+                children.append(_fork(work, shards, tickets))
+            results = _take_shards(work, shards, tickets)
+            while children:
+                pid, pipe = children.pop()
+                results.update(_collect(pid, pipe))
         finally:
-            for pid, pipe in children.values():  # only when this process failed first
+            os.close(tickets)
+            for pid, pipe in children:  # only when this process failed first
                 _abandon(pid, pipe)
-        log.info("%d shards run in %d processes in %.2f s", shards, shards,
+        for shard in range(shards):
+            if shard not in results:
+                results[shard] = work(shard, shards)
+        log.info("%d shards run in %d processes in %.2f s", shards, self.processes,
                  time.monotonic() - started)
         return [results[shard] for shard in range(shards)]
 
 
-def _fork(work: Callable[[int, int], object], shard: int, shards: int) -> tuple[int, int]:
+def _tickets(shards: int) -> int:
+    """The read end of a pipe holding each shard number once, its write end closed."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, bytes(range(shards)))
+    os.close(write_end)
+    return read_end
+
+
+def _take_shards(work: Callable[[int, int], R], shards: int, tickets: int) -> Results[R]:
+    results: Results[R] = {}
+    while ticket := os.read(tickets, 1):
+        shard = ticket[0]
+        results[shard] = work(shard, shards)
+    return results
+
+
+def _fork(work: Callable[[int, int], object], shards: int, tickets: int) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
@@ -62,11 +92,12 @@ def _fork(work: Callable[[int, int], object], shard: int, shards: int) -> tuple[
             gc.disable()  # nothing it makes outlives it
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            payload = pickle.dumps(work(shard, shards), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(_take_shards(work, shards, tickets),
+                                   protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as out:
                 out.write(payload)
             status = 0
-        except BaseException as error:  # the parent runs the shard itself
+        except BaseException as error:  # the parent runs its shards itself
             _report(error)
         finally:
             os._exit(status)
@@ -79,15 +110,15 @@ def _report(error: BaseException) -> None:
         os.write(2, f"shard failed in process {os.getpid()}: {error!r}\n".encode())
 
 
-def _collect(pid: int, pipe: int, run_here: Callable[[], R]) -> R:
+def _collect(pid: int, pipe: int) -> Results[Any]:
     with os.fdopen(pipe, "rb") as source:
         payload = source.read()
     _, status = os.waitpid(pid, 0)
     if status == 0 and payload:
-        result: R = pickle.loads(payload)  # noqa: S301 - our own child's bytes
-        return result
-    log.warning("shard process %d ended with status %d: running its shard here", pid, status)
-    return run_here()
+        results: Results[Any] = pickle.loads(payload)  # noqa: S301 - our own child's
+        return results
+    log.warning("shard process %d ended with status %d: running its shards here", pid, status)
+    return {}
 
 
 def _abandon(pid: int, pipe: int) -> None:

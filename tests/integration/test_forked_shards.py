@@ -1,5 +1,6 @@
-"""Shards in forked processes: results in shard order, a failed or killed child's shard run
-here instead, and no child left behind when this process fails first."""
+"""Shards in forked processes: each shard run once and the results in shard order, the
+processes sharing them out, a failed or killed child's shards run here, and no child left
+behind when this process fails first."""
 
 from __future__ import annotations
 
@@ -14,24 +15,25 @@ import pytest
 from streams.forked_shards import ForkedShards
 
 
-def where(shard: int, shards: int) -> tuple[int, int, int]:
+def slow(shard: int, shards: int) -> tuple[int, int, int]:
+    time.sleep(0.05)  # long enough for a child to start and take its share
     return shard, shards, os.getpid()
 
 
-def test_each_shard_but_the_first_runs_in_a_process_of_its_own() -> None:
-    results = ForkedShards(3).run(where)
-    assert [(shard, shards) for shard, shards, _ in results] == [(0, 3), (1, 3), (2, 3)]
-    pids = [pid for _, _, pid in results]
-    assert pids[0] == os.getpid()
-    assert len(set(pids)) == 3
+def test_every_shard_runs_once_and_the_processes_share_them() -> None:
+    results = ForkedShards(3, shards_per_process=4).run(slow)
+    assert [(shard, shards) for shard, shards, _ in results] == [(k, 12) for k in range(12)]
+    pids = {pid for _, _, pid in results}
+    assert os.getpid() in pids
+    assert len(pids) > 1
 
 
-def test_one_process_runs_the_one_shard_here() -> None:
-    assert ForkedShards(1).run(where) == [(0, 1, os.getpid())]
+def test_one_process_runs_one_shard_here() -> None:
+    assert ForkedShards(1).run(slow) == [(0, 1, os.getpid())]
 
 
 @pytest.mark.parametrize("failure", ["raises", "killed"])
-def test_a_failed_childs_shard_runs_here(failure: str, caplog: pytest.LogCaptureFixture
+def test_a_failed_childs_shards_run_here(failure: str, caplog: pytest.LogCaptureFixture
                                          ) -> None:
     here = os.getpid()
 
@@ -40,11 +42,13 @@ def test_a_failed_childs_shard_runs_here(failure: str, caplog: pytest.LogCapture
             if failure == "raises":
                 raise RuntimeError("shard failed")
             os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.02)
         return shard, os.getpid()
 
     with caplog.at_level(logging.WARNING, "streams.forked_shards"):
-        assert ForkedShards(2).run(work) == [(0, here), (1, here)]
-    assert "running its shard here" in caplog.text
+        results = ForkedShards(2, shards_per_process=4).run(work)
+    assert results == [(k, here) for k in range(8)]
+    assert "running its shards here" in caplog.text
 
 
 def test_no_child_is_left_when_this_process_fails_first(tmp_path: Path) -> None:
