@@ -62,10 +62,19 @@ class PreparedShard:
     stored: dict[UUID, list[StoredEvent]] = field(default_factory=dict)  # by record id
 
 
+SHRINK = 0.8  # each shard this much the size of the one before
+
+
 def shard_indexes(count: int, shard: int, shards: int) -> range:
-    """The 1-based record indexes of `shard` of `shards`: contiguous, sizes differing by one
-    at most."""
-    return range(count * shard // shards + 1, count * (shard + 1) // shards + 1)
+    """The 1-based record indexes of `shard` of `shards`: contiguous, in order, each shard
+    SHRINK times the size of the one before, so that processes taking the next shard left
+    finish close together (the last shards, taken last, are the shortest)."""
+    return range(_records_before(count, shard, shards) + 1,
+                 _records_before(count, shard + 1, shards) + 1)
+
+
+def _records_before(count: int, shard: int, shards: int) -> int:
+    return round(count * (1 - SHRINK ** shard) / (1 - SHRINK ** shards))
 
 
 @dataclass(frozen=True)
