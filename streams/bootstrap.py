@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -35,14 +36,20 @@ def build_application(
         try:
             return CpisApplication(env=settings.event_store_env(), clock=clock,
                                    mapper=avro_mapper(SchemaRegistry()),
-                                   shards=ForkedShards(settings.upload_processes)
-                                   if settings.upload_processes > 1 else None)
+                                   shards=_upload_shards(settings))
         except InternalError as error:
             # processes starting together race to create the tables and functions
             if "concurrently" not in str(error) or attempt == 5:
                 raise
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _upload_shards(settings: Settings) -> ForkedShards | None:
+    """Large uploads prepared in forked processes, where there are several and fork is."""
+    if settings.upload_processes > 1 and hasattr(os, "fork"):
+        return ForkedShards(settings.upload_processes)
+    return None
 
 
 def topics_of(settings: Settings) -> Topics:
