@@ -87,6 +87,12 @@ class Views(ViewUpdates):
     def notifications(self) -> list[NotificationRow]: ...
 
 
+def touches_plans(event: Any) -> bool:
+    """Whether projecting the event reads or changes its number's plan rows: all but an
+    access do (an access only asks whether the number is retired)."""
+    return not isinstance(event, Record.InformationAccessed)
+
+
 def project(event: Any, views: ViewUpdates) -> None:
     """Apply one record event to the views. Events with no view effect are ignored."""
     version = event.originator_version

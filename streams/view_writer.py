@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from adapters.views.postgres import PostgresViews
 from adapters.views.postgres_batch import load_batch, write_batch
 from domain.nhs_number import NhsNumber
-from domain.projections import project
+from domain.projections import project, touches_plans
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import decode_event
 
@@ -62,7 +62,8 @@ def apply_messages(views: PostgresViews, messages: list[Message], registry: Sche
                    dead_letters: DeadLetters) -> Offsets:
     """Apply the batch in the caller's transaction; return the next offset per partition."""
     events, poison = decode_messages(messages, registry)
-    batch = load_batch(views, touched_numbers(events))
+    batch = load_batch(views, touched_numbers(events),
+                       touched_numbers([e for e in events if touches_plans(e)]))
     try:
         for event in events:
             project(event, batch)

@@ -1,6 +1,7 @@
 """A ViewBatch against the PostgreSQL views: read what the batch touches, write its net change.
 
-load_batch: one query each for the touched NHS numbers' plan rows and retired marks.
+load_batch: one query each for the touched NHS numbers' plan rows (of those whose plans the
+batch reads or changes) and retired marks.
 write_batch, in the caller's transaction: 1. delete changed or removed plan rows (a retired
 number's among them), COPY the new ones; 2. mark newly retired numbers and delete their
 accesses; 3. COPY new accesses (an access is added once: should one be there already, through a
@@ -26,10 +27,15 @@ from domain.authors import Author
 ACCESS_COLUMNS = ("nhs_number", "access_id", "accessed_at", "author_identity", "author")
 
 
-def load_batch(views: PostgresViews, nhs_numbers: Iterable[str]) -> ViewBatch:
+def load_batch(views: PostgresViews, nhs_numbers: Iterable[str],
+               plan_numbers: Iterable[str] | None = None) -> ViewBatch:
+    """The retired marks of the touched numbers, and the plan rows of those whose plans the
+    batch reads or changes (`plan_numbers`; by default all): a batch of accesses alone needs
+    no plan row."""
     numbers = sorted(set(nhs_numbers))
+    with_plans = numbers if plan_numbers is None else sorted(set(plan_numbers))
     plans = views.conn.execute(sql.SQL("SELECT * FROM {} WHERE nhs_number = ANY(%s)").format(
-        views.table("current_plans")), (numbers,)).fetchall()
+        views.table("current_plans")), (with_plans,)).fetchall() if with_plans else []
     retired = views.conn.execute(sql.SQL(
         "SELECT nhs_number FROM {} WHERE nhs_number = ANY(%s)").format(views.table("retired")),
         (numbers,)).fetchall()
