@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from domain.access import Access
@@ -67,14 +68,16 @@ def access_row(row: dict[str, Any]) -> AccessRow:
     return AccessRow(row["nhs_number"], access)
 
 
-def notification_params(n: NotificationDue) -> dict[str, Any]:
+def notification_params(n: NotificationDue,
+                        author: Callable[[Author], Any] = author_json) -> dict[str, Any]:
+    """The row's columns, the access's author (if any) given as `author` makes it."""
     return {
         "notification_id": n.notification_id, "kind": n.kind.value, "ods_code": n.ods_code,
         "nhs_number": n.nhs_number.value, "record_id": n.record_id, "version": n.version,
         "occurred_at": n.occurred_at,
         "access_id": n.access.access_id if n.access else None,
         "accessed_at": n.access.accessed_at if n.access else None,
-        "author": author_json(n.access.author) if n.access else None,
+        "author": author(n.access.author) if n.access else None,
         "replacement": n.replacement.value if n.replacement else None,
     }
 

@@ -230,9 +230,7 @@ class PostgresViews(Views):
                 self.table(table)), (nhs_number.value,))
 
     def add_notification(self, notification: NotificationDue) -> None:
-        params = notification_params(notification)
-        if params["author"] is not None:
-            params["author"] = Jsonb(params["author"])
+        params = notification_params(notification, lambda author: Jsonb(author_json(author)))
         columns = list(params)
         self.conn.execute(sql.SQL(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (notification_id) DO NOTHING").format(

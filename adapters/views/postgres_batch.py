@@ -61,9 +61,7 @@ def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
     _write_plans(views, batch)
     _retire(views, batch.newly_retired())
     _write_accesses(views, batch, authors)
-    notifications = [notification_params(n) | {
-        "author": authors(n.access.author) if n.access is not None else None}
-        for n in batch.notifications.values()]
+    notifications = [notification_params(n, authors) for n in batch.notifications.values()]
     if notifications:
         _insert_new(views, "la_notifications", list(notifications[0]),
                     [tuple(p.values()) for p in notifications])
