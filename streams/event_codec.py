@@ -36,7 +36,10 @@ def provenance_out(p: Provenance) -> AvroRecord:
 
 
 def provenance_in(r: AvroRecord) -> Provenance:
-    return Provenance(Channel(r["channel"]), r["message_id"], r["file_sequence"], r["asid"])
+    return Provenance(CHANNELS[r["channel"]], r["message_id"], r["file_sequence"], r["asid"])
+
+
+CHANNELS = {channel.value: channel for channel in Channel}
 
 
 def plan_out(plan: Plan) -> AvroRecord:
@@ -52,12 +55,17 @@ def plan_out(plan: Plan) -> AvroRecord:
     }
 
 
+# local authorities read back, built and checked once each: a replay meets the same few
+# hundred again and again (immutable, so one instance serves them all)
+local_authority = lru_cache(maxsize=1 << 12)(LocalAuthority)
+
+
 def plan_in(r: AvroRecord) -> Plan:
     la, s = r["local_authority"], r["subject"]
     return Plan(
         PlanType(r["plan_type"]),
-        LocalAuthority(la["ods_code"], la["name"], la["office_hours_phone"],
-                       la["emergency_duty_phone"]),
+        local_authority(la["ods_code"], la["name"], la["office_hours_phone"],
+                        la["emergency_duty_phone"]),
         PlanDates(r["start"], r["end"], r["delete"]),
         Subject(s["given_name"], s["family_name"], s["birth_date"], s["local_id"]),
     )
@@ -179,6 +187,7 @@ CODECS.update({
                    "response_message_id": r["response_message_id"]}),
 })
 BY_NAME = {codec.full_name: (cls, codec) for cls, codec in CODECS.items()}
+LEDGER_EVENTS = frozenset(cls for cls in CODECS if issubclass(cls, UploadLedger.Event))
 OPERATOR = Provenance(Channel.OPERATOR)
 
 
@@ -228,15 +237,16 @@ def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
     if found is None:
         raise UnknownEventError(f"no record event is written as {full_name}")
     cls, codec = found
-    fields: dict[str, Any] = {"originator_version": record["version"],
-                              "timestamp": record["recorded_at"]}
-    if issubclass(cls, UploadLedger.Event):
-        fields.update(originator_id=as_uuid(record["ledger_id"]), ods_code=record["ods_code"])
+    fields: dict[str, Any]
+    if cls in LEDGER_EVENTS:
+        fields = {"originator_version": record["version"], "timestamp": record["recorded_at"],
+                  "originator_id": as_uuid(record["ledger_id"]), "ods_code": record["ods_code"]}
         if cls is UploadLedger.Opened:
             fields["originator_topic"] = UploadLedger.TOPIC
     else:
-        fields.update(originator_id=as_uuid(record["record_id"]),
-                      nhs_number=nhs_number(record["nhs_number"]))
+        fields = {"originator_version": record["version"], "timestamp": record["recorded_at"],
+                  "originator_id": as_uuid(record["record_id"]),
+                  "nhs_number": nhs_number(record["nhs_number"])}
         if cls is Record.Opened:
             fields["originator_topic"] = Record.TOPIC
         else:
