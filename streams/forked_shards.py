@@ -38,9 +38,8 @@ class ForkedShards:
         if processes < 1:
             raise ValueError(f"processes must be 1 or more, got {processes}")
         self.processes = processes
-        self.shards = processes * shards_per_process if processes > 1 else 1
-        if self.shards > 255:
-            raise ValueError(f"{self.shards} shards: at most 255 fit a byte each")
+        # each shard number is a byte in the tickets pipe
+        self.shards = min(255, processes * shards_per_process) if processes > 1 else 1
 
     def run(self, work: Callable[[int, int], R]) -> list[R]:
         shards, started = self.shards, time.monotonic()

@@ -28,6 +28,7 @@ from adapters.mesh.workflows import LaMailboxes, Workflows
 
 EVENT_STORES = ("sqlite", "postgres", "memory")
 DEFAULT_LA_MAILBOXES = "X26=X26LA001,X27=X27LA001,X28=X28LA001"
+MAX_UPLOAD_PROCESSES = 64
 
 
 class SettingsError(ValueError):
@@ -76,9 +77,9 @@ class Settings:
                 f"CPIS_EVENT_STORE must be one of {', '.join(EVENT_STORES)}, "
                 f"got {self.event_store!r}"
             )
-        if self.upload_processes < 1:
-            raise SettingsError(
-                f"CPIS_UPLOAD_PROCESSES must be 1 or more, got {self.upload_processes}")
+        if not 1 <= self.upload_processes <= MAX_UPLOAD_PROCESSES:
+            raise SettingsError(f"CPIS_UPLOAD_PROCESSES must be 1 to {MAX_UPLOAD_PROCESSES}, "
+                                f"got {self.upload_processes}")
 
     def require_kafka(self) -> str:
         if not self.kafka_bootstrap:
@@ -168,7 +169,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             inactive_notification=env.get("CPIS_MESH_WORKFLOW_INACTIVE",
                                           Workflows.inactive_notification)),
         mesh_poll_seconds=float(_int(env, "CPIS_MESH_POLL_SECONDS", 60)),
-        upload_processes=_int(env, "CPIS_UPLOAD_PROCESSES", os.cpu_count() or 1),
+        upload_processes=_int(env, "CPIS_UPLOAD_PROCESSES",
+                              min(os.cpu_count() or 1, MAX_UPLOAD_PROCESSES)),
     )
 
 

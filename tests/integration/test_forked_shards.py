@@ -69,3 +69,8 @@ def test_no_child_is_left_when_this_process_fails_first(tmp_path: Path) -> None:
     child = int((tmp_path / "child").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)  # killed and reaped, not a zombie
+
+
+def test_many_processes_share_at_most_255_shards() -> None:
+    assert ForkedShards(64).shards == 255
+    assert ForkedShards(2).shards == 16

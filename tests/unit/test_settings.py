@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,13 @@ def test_unknown_event_store_is_refused_with_the_choices() -> None:
 def test_port_must_be_a_number() -> None:
     with pytest.raises(SettingsError, match="CPIS_POSTGRES_PORT must be a whole number"):
         load_settings({"CPIS_POSTGRES_PORT": "five"})
+
+
+def test_upload_processes_default_to_the_cpus_and_are_bounded() -> None:
+    assert load_settings({}).upload_processes == min(os.cpu_count() or 1, 64)
+    assert load_settings({"CPIS_UPLOAD_PROCESSES": "1"}).upload_processes == 1
+    for bad in ("0", "65"):
+        with pytest.raises(SettingsError, match="CPIS_UPLOAD_PROCESSES must be 1 to 64"):
+            load_settings({"CPIS_UPLOAD_PROCESSES": bad})
+    with pytest.raises(SettingsError, match="CPIS_UPLOAD_PROCESSES must be a whole number"):
+        load_settings({"CPIS_UPLOAD_PROCESSES": "two"})
