@@ -196,7 +196,12 @@ class UnknownEventError(ValueError):
 
 
 def as_uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(value)
+    return value if isinstance(value, UUID) else _uuid_of(value)
+
+
+# record ids read back (as text), built and checked once each: a replay meets each record's
+# id once per event of it
+_uuid_of = lru_cache(maxsize=1 << 16)(UUID)
 
 
 def is_ledger_event(event: Any) -> bool:

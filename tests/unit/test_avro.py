@@ -166,3 +166,14 @@ def test_a_record_event_on_the_pds_feed_is_refused() -> None:
     data = REGISTRY.encode(*encode_event(sample_events()["uk.nhs.cpis.events.RecordOpened"], 1))
     with pytest.raises(AvroError, match=r"expected uk\.nhs\.cpis\.pds\.IdentityChange"):
         decode_change(REGISTRY, data)
+
+
+def test_record_ids_are_read_as_text_and_each_uuid_built_once() -> None:
+    event = sample_events()["uk.nhs.cpis.events.PlanRegistered"]
+    data = REGISTRY.encode(*encode_event(event, 1))
+    _, record = REGISTRY.decode(data)
+    assert record["record_id"] == str(event.originator_id)
+    first, _ = decode_event(*REGISTRY.decode(data))
+    again, _ = decode_event(*REGISTRY.decode(data))
+    assert first.originator_id == event.originator_id
+    assert again.originator_id is first.originator_id
