@@ -168,9 +168,25 @@ class PostgresViews(Views):
         self.conn = conn
         self.schema = schema
         self.generation = generation
+        self._column_types: dict[str, dict[str, str]] = {}
 
     def table(self, table: str) -> sql.Identifier:
         return sql.Identifier(self.schema, f"g{self.generation}_{table}")
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Each column of the table and its PostgreSQL type, from the catalog (read once):
+        what a binary COPY into it must be told."""
+        found = self._column_types.get(table)
+        if found is None:
+            rows = self.conn.execute(
+                "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type "
+                "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
+                "AND NOT a.attisdropped", (self.schema, f"g{self.generation}_{table}"),
+            ).fetchall()
+            found = self._column_types[table] = {str(r["name"]): str(r["type"]) for r in rows}
+        return found
 
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
                  source_file: int | None) -> None:
