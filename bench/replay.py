@@ -2,7 +2,8 @@
 
 Events are written straight to the topics (Avro, as the relay writes them): a registered
 plan, then accesses, per synthetic child. Baseline, same run: plain consume of the same
-topics + fastavro decode + psycopg COPY of the same rows into plain tables.
+topics + fastavro decode + psycopg COPY (binary, as the replay writes) of the same rows into
+plain tables.
 """
 
 from __future__ import annotations
@@ -73,8 +74,10 @@ def baseline(settings: Settings, topics: Any) -> int:
                      "accessed_at timestamptz, author text)")
         conn.commit()
         with conn.cursor() as cur, conn2.cursor() as cur2, \
-                cur.copy(f'COPY "{schema}".b_plans FROM STDIN') as plans, \
-                cur2.copy(f'COPY "{schema}".b_access FROM STDIN') as accesses:
+                cur.copy(f'COPY "{schema}".b_plans FROM STDIN (FORMAT BINARY)') as plans, \
+                cur2.copy(f'COPY "{schema}".b_access FROM STDIN (FORMAT BINARY)') as accesses:
+            plans.set_types(["text", "text", "text", "timestamp"])  # binary, as cpis replay
+            accesses.set_types(["text", "text", "timestamptz", "text"])
             while pending:
                 for m in consumer.consume(2000, 1.0):
                     error = m.error()
