@@ -1,13 +1,17 @@
 """Upload ingest: records per second from one LA File to events stored in PostgreSQL.
 
 Baseline, same run: the very same stored events inserted with the application's recorder
-directly (no parsing, no checks, no aggregates) into a fresh schema. The details also give
-eventsourcing's own insert function (the recorder's parent) for comparison.
+directly (no parsing, no checks, no aggregates) into a fresh schema. Three rounds of each,
+in one process (as a long-running `cpis mesh`, whose first File pays for memory the next
+ones reuse: the first parse of a 10,000-record File takes ~58 ms, later ones ~35 ms); medians
+reported, every round in the JSON. The details also give eventsourcing's own insert function
+(the recorder's parent) for comparison.
 """
 
 from __future__ import annotations
 
 import time
+from statistics import median
 
 from eventsourcing.persistence import StoredEvent
 
@@ -63,28 +67,40 @@ def synthetic_file(records: int, sequence: int = 1, first: int = 0) -> bytes:
     return (head + "".join(rows) + "</File>").encode()
 
 
+ROUNDS = 3  # each on fresh schemas in this one process, as a long-running `cpis mesh`
+
+
 def run(settings: Settings, records: int = 10_000) -> Result:
     data = synthetic_file(records)
     pds = SyntheticPds.load()
+    rounds = [one_upload(settings, data, pds, records) for _ in range(ROUNDS)]
+    seconds = median(seconds for seconds, _ in rounds)
+    events = rounds[0][1]
+    baselines = [raw_insert(settings, events) for _ in range(ROUNDS)]
+    library_seconds = raw_insert(settings, events, library=True)
+    rate, baseline_rate = records / seconds, records / median(baselines)
+    return Result("upload ingest (10,000-record File -> PostgreSQL events)", "records/s", rate,
+                  baseline_rate, "raw insert of the same events by the recorder",
+                  f">= {TARGET:,.0f} records/s", rate >= TARGET,
+                  {"records": records, "events": len(events), "seconds": seconds,
+                   "rounds_records_per_s": [records / s for s, _ in rounds],
+                   "baseline_rounds_records_per_s": [records / s for s in baselines],
+                   "library_insert_records_per_s": records / library_seconds})
+
+
+def one_upload(settings: Settings, data: bytes, pds: SyntheticPds, records: int
+               ) -> tuple[float, list[StoredEvent]]:
+    """Seconds to upload the File into fresh schemas, and the events it stored."""
     with fresh_schemas(settings) as bench:
         app = build_application(bench)
         try:
             with fewer_collections():  # as `cpis mesh` polls
                 seconds, _ = upload_seconds(app, data, pds)
-            stored = list(app.recorder.select_notifications(start=1, limit=10 * records + 10))
+            stored = app.recorder.select_notifications(start=1, limit=3 * records + 10)
         finally:
             app.close()
-    events = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
-              for n in stored]
-    baseline_seconds = raw_insert(settings, events)
-    library_seconds = raw_insert(settings, events, library=True)
-    rate, baseline_rate = records / seconds, records / baseline_seconds
-    return Result("upload ingest (10,000-record File -> PostgreSQL events)", "records/s", rate,
-                  baseline_rate, "raw insert of the same events by the recorder",
-                  f">= {TARGET:,.0f} records/s", rate >= TARGET,
-                  {"records": records, "events": len(stored), "seconds": seconds,
-                   "baseline_seconds": baseline_seconds,
-                   "library_insert_records_per_s": records / library_seconds})
+    return seconds, [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                     for n in stored]
 
 
 def upload_seconds(app: CpisApplication, data: bytes, pds: SyntheticPds
