@@ -40,10 +40,10 @@ NAME, GIVEN, FAMILY = f"{{{HL7}}}name", f"{{{HL7}}}given", f"{{{HL7}}}family"
 VALUE = f"{{{HL7}}}value"
 
 
-PlanDates = dict[str, tuple[str, str]]  # component tag -> (date element tag, what it is)
+DateElements = dict[str, tuple[str, str]]  # component tag -> (date element tag, what it is)
 
 
-def _dates(prefix: str) -> PlanDates:
+def _dates(prefix: str) -> DateElements:
     """A plan template's start, end and delete dates, in that order."""
     return {f"{{{HL7}}}{component}": (f"{{{HL7}}}{prefix}{element}", what)
             for component, element, what in (("component", "StartDate", "start date"),
@@ -198,7 +198,7 @@ def _plan(info: Element, where: str) -> PlanUpload:
     raise ValueError("pertinentInformation holds no CPP, LAC or UCP plan")
 
 
-def _date_values(template: Element, dates: PlanDates) -> dict[str, str | None]:
+def _date_values(template: Element, dates: DateElements) -> dict[str, str | None]:
     """Component tag -> the value of its date: the first component/date/value in document
     order, read in one pass over the template's children."""
     found: dict[str, str | None] = {}
