@@ -10,8 +10,9 @@ A child inherits everything the work needs (the parsed File, the PDS port, the m
 stands, with no copying, and sends back only its results, pickled through a pipe of its own.
 It never touches what it inherited beyond the work: it leaves with os._exit, so no finaliser
 runs, no buffer is flushed and no inherited database connection is closed or written to.
-Should a child fail (an exception, or killed), the shards it took run here instead, with a
-warning: the result is the same, only later.
+Should a child fail (an exception, or killed), or send nothing for `patience` seconds (stuck,
+say, on a lock another thread held when it was forked: it is killed), the shards it took run
+here instead, with a warning: the result is the same, only later.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import gc
 import logging
 import os
 import pickle
+import select
 import signal
 import threading
 import time
@@ -30,14 +32,17 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 SHARDS_PER_PROCESS = 8
+PATIENCE = 60.0  # seconds a child may send nothing before it is taken for stuck
 Results = dict[int, R]
 
 
 class ForkedShards:
-    def __init__(self, processes: int, shards_per_process: int = SHARDS_PER_PROCESS) -> None:
+    def __init__(self, processes: int, shards_per_process: int = SHARDS_PER_PROCESS,
+                 patience: float = PATIENCE) -> None:
         if processes < 1:
             raise ValueError(f"processes must be 1 or more, got {processes}")
         self.processes = processes
+        self.patience = patience
         # each shard number is a byte in the tickets pipe
         self.shards = min(255, processes * shards_per_process) if processes > 1 else 1
 
@@ -53,7 +58,7 @@ class ForkedShards:
             results = _take_shards(work, shards, tickets)
             while children:
                 pid, pipe = children.pop()
-                results.update(_collect(pid, pipe))
+                results.update(_collect(pid, pipe, self.patience))
         finally:
             os.close(tickets)
             for pid, pipe in children:  # only when this process failed first
@@ -110,12 +115,18 @@ def _report(error: BaseException) -> None:
         os.write(2, f"shard failed in process {os.getpid()}: {error!r}\n".encode())
 
 
-def _collect(pid: int, pipe: int) -> Results[Any]:
+def _collect(pid: int, pipe: int, patience: float) -> Results[Any]:
     """The child's results. A child sends them whole and then exits, so a whole pickle means
     it succeeded, and it is reaped in the background: tearing down its copy of this process
-    takes about 10 ms, which nothing here need wait for."""
-    with os.fdopen(pipe, "rb") as source:
-        payload = source.read()
+    takes about 10 ms, which nothing here need wait for. A child that sends nothing for
+    `patience` seconds is taken for stuck, killed, and its shards run here."""
+    payload = _read_all(pipe, patience)
+    if payload is None:
+        _abandon(pid, pipe)
+        log.warning("shard process %d sent nothing for %.1f s: killed, running its shards "
+                    "here", pid, patience)
+        return {}
+    os.close(pipe)
     try:
         results: Results[Any] = pickle.loads(payload)  # noqa: S301 - our own child's
     except (pickle.UnpicklingError, EOFError, ValueError):
@@ -126,6 +137,20 @@ def _collect(pid: int, pipe: int) -> Results[Any]:
     threading.Thread(target=os.waitpid, args=(pid, 0), name=f"reap-{pid}",
                      daemon=True).start()
     return results
+
+
+def _read_all(pipe: int, patience: float) -> bytes | None:
+    """Everything until the child closes its end, or None should `patience` seconds pass
+    with nothing read."""
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([pipe], [], [], patience)
+        if not ready:
+            return None
+        chunk = os.read(pipe, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _abandon(pid: int, pipe: int) -> None:

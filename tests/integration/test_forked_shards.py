@@ -74,3 +74,20 @@ def test_no_child_is_left_when_this_process_fails_first(tmp_path: Path) -> None:
 def test_many_processes_share_at_most_255_shards() -> None:
     assert ForkedShards(64).shards == 255
     assert ForkedShards(2).shards == 16
+
+
+def test_a_stuck_child_is_killed_and_its_shards_run_here(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    here = os.getpid()
+
+    def work(shard: int, shards: int) -> tuple[int, int]:
+        if os.getpid() != here:
+            time.sleep(60)  # as a child stuck on a lock it inherited
+        time.sleep(0.01)
+        return shard, os.getpid()
+
+    with caplog.at_level(logging.WARNING, "streams.forked_shards"):
+        results = ForkedShards(2, shards_per_process=4, patience=0.5).run(work)
+    assert results == [(k, here) for k in range(8)]
+    assert "sent nothing for 0.5 s: killed, running its shards here" in caplog.text
