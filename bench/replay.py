@@ -79,7 +79,7 @@ def baseline(settings: Settings, topics: Any) -> int:
             plans.set_types(["text", "text", "text", "timestamp"])  # binary, as cpis replay
             accesses.set_types(["text", "text", "timestamptz", "text"])
             while pending:
-                for m in consumer.consume(2000, 1.0):
+                for m in consumer.consume(2000, 0.05):  # back soon after the ends
                     error = m.error()
                     if error is not None and error.code() == KafkaError._PARTITION_EOF:
                         pending.discard((str(m.topic()), int(m.partition() or 0)))

@@ -1,13 +1,16 @@
 """`cpis replay`: rebuild every view from offset zero into a fresh generation, then switch.
 
-1. create generation N+1 (empty tables); 2. read every record-event topic from offset zero
-(read_committed) up to its end, applying batches with the same handlers and storing offsets
-with them; 3. switch the public views to N+1 in one transaction and drop N. A running
+1. create generation N+1 (empty tables, without the indexes only queries read by); 2. read
+every record-event topic from offset zero (read_committed) up to its end, applying batches
+with the same handlers and storing offsets with them; 3. build N+1's read indexes (one sorted
+build each, cheaper than a B-tree insert per row), switch the public views to N+1 in one
+transaction and drop N. A running
 projector notices the switch and carries on from N+1's stored offsets.
 
 Step 2 runs in `workers` processes, by default one per partition number (they wait on
 PostgreSQL and Kafka in turn, so three keep two cores busier than two), each reading its own
-partition numbers of every record topic. All of an NHS number's events are on one partition
+partition numbers of every record topic. The new generation's read indexes are built once its
+rows are in, before the switch. All of an NHS number's events are on one partition
 number (every message is keyed by NHS number, and the record topics have the same partition
 count and partitioner), and each event changes only its own NHS number's rows, so workers
 never touch the same rows. With unequal partition counts the replay runs in one process.
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 Partition = tuple[str, int]
 Progress = Callable[[int], None]
 BATCH_SIZE = 5000  # messages per transaction of each worker
+END_POLL = 0.05  # seconds a consume call may wait before the batch checks for the end again
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
             result = replay_partitions(jobs[0], registry, progress, stop)
         else:
             result = run_workers(jobs, progress, stop)
+        store.index_generation(generation)
     except BaseException:
         store.drop_generation(generation)
         raise
@@ -174,16 +179,25 @@ def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
     return WorkerResult(total, dead.count)
 
 
-def _consume(consumer: Consumer, batch_size: int, pending: set[Partition]) -> list[Message]:
-    batch = []
-    for m in consumer.consume(batch_size, 1.0):
-        error = m.error()
-        if error is None:
-            batch.append(as_message(m))
-        elif error.code() == KafkaError._PARTITION_EOF:
-            pending.discard((str(m.topic()), int(m.partition() or 0)))
-        else:
-            raise RuntimeError(f"replay consumer error: {error}")
+def _consume(consumer: Consumer, batch_size: int, pending: set[Partition],
+             wait: float = 1.0) -> list[Message]:
+    """Up to `batch_size` messages, within `wait` seconds; back at once when every partition
+    has reached its end. (One consume call would wait out its timeout for a last, short
+    batch, the partitions' ends counting as messages: a second per worker, idle.)"""
+    batch: list[Message] = []
+    deadline = time.monotonic() + wait
+    while pending and len(batch) < batch_size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        for m in consumer.consume(batch_size - len(batch), min(left, END_POLL)):
+            error = m.error()
+            if error is None:
+                batch.append(as_message(m))
+            elif error.code() == KafkaError._PARTITION_EOF:
+                pending.discard((str(m.topic()), int(m.partition() or 0)))
+            else:
+                raise RuntimeError(f"replay consumer error: {error}")
     return batch
 
 

@@ -108,9 +108,10 @@ def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJs
     views.conn.execute(sql.SQL(
         "DELETE FROM {0} h USING (SELECT nhs_number, access_id, row_number() OVER ("
         "PARTITION BY nhs_number ORDER BY accessed_at DESC, access_id DESC) AS newest "
-        "FROM {0} WHERE nhs_number = ANY(%s)) ranked WHERE ranked.newest > %s "
+        "FROM {0} WHERE nhs_number IN (SELECT nhs_number FROM {0} WHERE nhs_number = ANY(%s) "
+        "GROUP BY nhs_number HAVING count(*) > %s)) ranked WHERE ranked.newest > %s "
         "AND h.nhs_number = ranked.nhs_number AND h.access_id = ranked.access_id").format(table),
-        (sorted({nhs for nhs, _ in batch.accesses}), batch.keep))
+        (sorted({nhs for nhs, _ in batch.accesses}), batch.keep, batch.keep))
 
 
 def _insert_new(views: PostgresViews, table: str, columns: list[str],
