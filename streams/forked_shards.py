@@ -7,17 +7,23 @@ number, and a one-byte read from a pipe is atomic, so each shard is taken once. 
 that runs slower (a child starts by copying the pages it writes to) simply takes fewer.
 
 A child inherits everything the work needs (the parsed File, the PDS port, the mapper) as it
-stands, with no copying, and sends back only its results, pickled through a pipe of its own.
-It never touches what it inherited beyond the work: it leaves with os._exit, so no finaliser
-runs, no buffer is flushed and no inherited database connection is closed or written to.
-Should a child fail (an exception, or killed), or send nothing for `patience` seconds (stuck,
-say, on a lock another thread held when it was forked: it is killed), the shards it took run
-here instead, with a warning: the result is the same, only later.
+stands, with no copying, and sends back only its results, through a pipe of its own: each
+shard's result pickled as soon as it is done, in a frame (4-byte length, then the pickle),
+and an empty frame once it has done all it took. This process reads what has come between
+its own shards, so pickling and unpickling overlap the work instead of following it (they
+cost about 40 ms of a 10,000-record File's 500, with one core idle, when sent whole at the
+end). A child never touches what it inherited beyond the work: it leaves with os._exit, so
+no finaliser runs, no buffer is flushed and no inherited database connection is closed or
+written to. Should a child fail (an exception, or killed) before its empty frame, or send
+nothing for `patience` seconds (stuck, say, on a lock another thread held when it was
+forked: it is killed), the shards it took and did not send run here instead, with a
+warning: the result is the same, only later.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import logging
 import os
@@ -27,12 +33,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 SHARDS_PER_PROCESS = 8
 PATIENCE = 60.0  # seconds a child may send nothing before it is taken for stuck
+PIPE_BYTES = 1 << 20  # a child's results pipe: room for a few shards' results unread
+LENGTH = 4  # bytes of a frame's length
 Results = dict[int, R]
 
 
@@ -51,18 +59,22 @@ class ForkedShards:
         if self.processes == 1:
             return [work(0, 1)]
         tickets = _tickets(shards)
-        children: list[tuple[int, int]] = []  # (pid, read end of its results pipe)
+        children: list[Child[R]] = []
         try:
             for _ in range(1, self.processes):
                 children.append(_fork(work, shards, tickets))
-            results = _take_shards(work, shards, tickets)
-            while children:
-                pid, pipe = children.pop()
-                results.update(_collect(pid, pipe, self.patience))
+
+            def read_children() -> None:
+                for child in children:
+                    child.read_ready()
+
+            results = _take_shards(work, shards, tickets, read_children)
+            for child in children:
+                results.update(child.read_to_end(self.patience))
         finally:
             os.close(tickets)
-            for pid, pipe in children:  # only when this process failed first
-                _abandon(pid, pipe)
+            for child in children:  # only when this process failed first
+                child.abandon()
         for shard in range(shards):
             if shard not in results:
                 results[shard] = work(shard, shards)
@@ -79,16 +91,22 @@ def _tickets(shards: int) -> int:
     return read_end
 
 
-def _take_shards(work: Callable[[int, int], R], shards: int, tickets: int) -> Results[R]:
+def _take_shards(work: Callable[[int, int], R], shards: int, tickets: int,
+                 after_each: Callable[[], object] = lambda: None) -> Results[R]:
     results: Results[R] = {}
     while ticket := os.read(tickets, 1):
         shard = ticket[0]
         results[shard] = work(shard, shards)
+        after_each()
     return results
 
 
-def _fork(work: Callable[[int, int], object], shards: int, tickets: int) -> tuple[int, int]:
+# -- a child ------------------------------------------------------------------------------
+
+def _fork(work: Callable[[int, int], R], shards: int, tickets: int) -> Child[R]:
     read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError):  # a smaller pipe only makes the child wait more
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     pid = os.fork()
     if pid == 0:  # the child
         os.close(read_end)
@@ -97,17 +115,24 @@ def _fork(work: Callable[[int, int], object], shards: int, tickets: int) -> tupl
             gc.disable()  # nothing it makes outlives it
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            payload = pickle.dumps(_take_shards(work, shards, tickets),
-                                   protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
+            while ticket := os.read(tickets, 1):
+                result = work(ticket[0], shards)
+                _send(write_end, pickle.dumps((ticket[0], result),
+                                              protocol=pickle.HIGHEST_PROTOCOL))
+            _send(write_end, b"")  # all done
             status = 0
         except BaseException as error:  # the parent runs its shards itself
             _report(error)
         finally:
             os._exit(status)
     os.close(write_end)
-    return pid, read_end
+    return Child(pid, read_end)
+
+
+def _send(pipe: int, payload: bytes) -> None:
+    frame = memoryview(len(payload).to_bytes(LENGTH, "little") + payload)
+    while frame:
+        frame = frame[os.write(pipe, frame):]
 
 
 def _report(error: BaseException) -> None:
@@ -115,46 +140,80 @@ def _report(error: BaseException) -> None:
         os.write(2, f"shard failed in process {os.getpid()}: {error!r}\n".encode())
 
 
-def _collect(pid: int, pipe: int, patience: float) -> Results[Any]:
-    """The child's results. A child sends them whole and then exits, so a whole pickle means
-    it succeeded, and it is reaped in the background: tearing down its copy of this process
-    takes about 10 ms, which nothing here need wait for. A child that sends nothing for
-    `patience` seconds is taken for stuck, killed, and its shards run here."""
-    payload = _read_all(pipe, patience)
-    if payload is None:
-        _abandon(pid, pipe)
-        log.warning("shard process %d sent nothing for %.1f s: killed, running its shards "
-                    "here", pid, patience)
-        return {}
-    os.close(pipe)
-    try:
-        results: Results[Any] = pickle.loads(payload)  # noqa: S301 - our own child's
-    except (pickle.UnpicklingError, EOFError, ValueError):
-        _, status = os.waitpid(pid, 0)
-        log.warning("shard process %d ended with exit code %d: running its shards here", pid,
-                    os.waitstatus_to_exitcode(status))
-        return {}
-    threading.Thread(target=os.waitpid, args=(pid, 0), name=f"reap-{pid}",
-                     daemon=True).start()
-    return results
+class Child(Generic[R]):
+    """A forked child as this process sees it: the results it has sent so far."""
 
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.pipe: int | None = pipe
+        self.results: Results[R] = {}
+        self.done = False  # its empty frame came: it did every shard it took
+        self._unread = bytearray()
 
-def _read_all(pipe: int, patience: float) -> bytes | None:
-    """Everything until the child closes its end, or None should `patience` seconds pass
-    with nothing read."""
-    chunks: list[bytes] = []
-    while True:
-        ready, _, _ = select.select([pipe], [], [], patience)
-        if not ready:
-            return None
-        chunk = os.read(pipe, 1 << 20)
+    def read_ready(self) -> None:
+        """Take in whatever the child has sent, without waiting."""
+        while self.pipe is not None and select.select([self.pipe], [], [], 0)[0]:
+            self._read()
+
+    def read_to_end(self, patience: float) -> Results[R]:
+        """Everything the child sends until it closes its end. A child that ends without
+        its empty frame failed; one that sends nothing for `patience` seconds is taken for
+        stuck and killed. Either way the shards it did send are kept."""
+        while self.pipe is not None:
+            if not select.select([self.pipe], [], [], patience)[0]:
+                self.abandon()
+                log.warning("shard process %d sent nothing for %.1f s: killed, running its "
+                            "shards here", self.pid, patience)
+                return self.results
+            self._read()
+        if self.done:  # tearing down its copy of this process takes about 10 ms: not waited
+            threading.Thread(target=os.waitpid, args=(self.pid, 0), name=f"reap-{self.pid}",
+                             daemon=True).start()
+        else:
+            _, status = os.waitpid(self.pid, 0)
+            log.warning("shard process %d ended with exit code %d: running its shards here",
+                        self.pid, os.waitstatus_to_exitcode(status))
+        return self.results
+
+    def _read(self) -> None:
+        assert self.pipe is not None
+        chunk = os.read(self.pipe, PIPE_BYTES)
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+            os.close(self.pipe)
+            self.pipe = None
+            return
+        self._unread += chunk
+        self._unframe()
 
+    def _unframe(self) -> None:
+        view, at = memoryview(self._unread), 0
+        while len(view) - at >= LENGTH:
+            size = int.from_bytes(view[at:at + LENGTH], "little")
+            if len(view) - at - LENGTH < size:
+                break
+            if size == 0:
+                self.done = True
+            else:
+                self._take(view[at + LENGTH:at + LENGTH + size])
+            at += LENGTH + size
+        view.release()
+        del self._unread[:at]
 
-def _abandon(pid: int, pipe: int) -> None:
-    os.close(pipe)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    def _take(self, frame: memoryview) -> None:
+        try:
+            shard, result = pickle.loads(frame)  # noqa: S301 - our own child's
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+            log.warning("shard process %d sent a result that cannot be read (%s): its shard "
+                        "runs here", self.pid, error)
+            return
+        self.results[shard] = result
+
+    def abandon(self) -> None:
+        """Kill and reap the child, should it still be there."""
+        if self.pipe is None:
+            return
+        os.close(self.pipe)
+        self.pipe = None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)

@@ -91,3 +91,34 @@ def test_a_stuck_child_is_killed_and_its_shards_run_here(
         results = ForkedShards(2, shards_per_process=4, patience=0.5).run(work)
     assert results == [(k, here) for k in range(8)]
     assert "sent nothing for 0.5 s: killed, running its shards here" in caplog.text
+
+
+def test_a_failed_child_keeps_the_shards_it_sent_and_only_the_rest_run_here(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    here = os.getpid()
+    done_in_child: list[int] = []
+
+    def work(shard: int, shards: int) -> tuple[int, int]:
+        if os.getpid() != here:
+            done_in_child.append(shard)  # the child's own copy of the list
+            if len(done_in_child) > 2:
+                raise RuntimeError("third shard failed")
+        time.sleep(0.02)
+        return shard, os.getpid()
+
+    with caplog.at_level(logging.WARNING, "streams.forked_shards"):
+        results = ForkedShards(2, shards_per_process=8).run(work)
+    assert [shard for shard, _ in results] == list(range(16))
+    from_child = [shard for shard, pid in results if pid != here]
+    assert len(from_child) == 2  # sent before the failure, kept
+    assert "ended with exit code 1: running its shards here" in caplog.text
+
+
+def test_results_larger_than_the_pipe_arrive_whole() -> None:
+    def work(shard: int, shards: int) -> bytes:
+        time.sleep(0.01)
+        return bytes([shard]) * (3 << 20)  # 3 MB: more than a pipe holds, sent in pieces
+
+    results = ForkedShards(2, shards_per_process=3).run(work)
+    assert [(r[:1], len(r)) for r in results] == [(bytes([k]), 3 << 20) for k in range(6)]
