@@ -44,6 +44,10 @@ def test_a_ten_thousand_record_file_is_stored_whole(app: CpisApplication) -> Non
     opened = app.recorder.select_notifications(start=1, limit=20_000,
                                                topics=[Record.Opened.TOPIC])
     assert len(opened) == 10_000
+    log = app.recorder.select_notifications(start=1, limit=30_000)
+    topics = [n.topic for n in log]
+    assert topics[-2:] == ["cpis:UploadLedgerOpened.v1", "cpis:UploadProcessed.v1"]
+    assert len(topics) == 20_002  # the File's outcome after its 10,000 records' two events
 
 
 def test_forked_shards_store_what_applying_each_record_in_turn_stores(

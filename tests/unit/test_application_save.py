@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import RecordConflictError, StoredEvent
 
-from domain.application import CpisApplication
+from domain.application import CpisApplication, ThenMapped
 from domain.record import ChildProtectionRecord, record_id
 from tests.builders import CHILD, OTHER_CHILD, T0, UPLOAD, plan
 
@@ -38,3 +38,23 @@ def test_a_save_that_conflicts_stores_none_of_its_aggregates() -> None:
         app.save(ChildProtectionRecord(nhs_number=OTHER_CHILD),
                  ChildProtectionRecord(nhs_number=CHILD))
     assert app.find_record(OTHER_CHILD) is None
+
+
+def test_then_mapped_maps_its_later_events_only_once_reached() -> None:
+    stored = [StoredEvent(record_id(CHILD), v, "t", b"x") for v in (1, 2)]
+    mapped: list[int] = []
+
+    def to_stored(version: int) -> StoredEvent:
+        mapped.append(version)
+        return StoredEvent(record_id(OTHER_CHILD), version, "t", b"y")
+
+    events = ThenMapped(stored, [1, 2], to_stored)
+    assert len(events) == 4
+    walk = iter(events)
+    assert [next(walk), next(walk)] == stored
+    assert mapped == []  # not before the iteration gets there
+    assert [e.originator_version for e in walk] == [1, 2]
+    assert mapped == [1, 2]
+    assert events[3].originator_id == record_id(OTHER_CHILD)
+    assert [e.state for e in events[1:3]] == [b"x", b"y"]
+    assert mapped == [1, 2]  # mapped once
