@@ -28,10 +28,11 @@ from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import build_application, build_relay, topics_of
 from streams.event_codec import encode_event, message_key
 from streams.kafka_admin import ensure_topics
+from streams.relay import BATCH_SIZE as RELAY_BATCH
 from streams.settings import Settings
 from streams.topics import Topics
 
-BATCH = 2000  # events per Kafka transaction
+BATCH = RELAY_BATCH  # events per Kafka transaction, as `cpis relay` by default
 ROUNDS = 3  # of each, median reported: two cores shared with the broker make single runs noisy
 
 

@@ -21,6 +21,7 @@ from streams.avro_mapper import avro_mapper
 from streams.avro_registry import SchemaRegistry
 from streams.forked_shards import ForkedShards
 from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
+from streams.relay import BATCH_SIZE as RELAY_BATCH
 from streams.relay import Relay, RelayConfig
 from streams.relay_reading import BatchEncoder
 from streams.settings import Settings
@@ -79,7 +80,8 @@ def build_notification_sender(settings: Settings, mailbox: Mailbox) -> Notificat
                               settings.workflows, utc_now)
 
 
-def build_relay(settings: Settings, app: CpisApplication, batch_size: int = 500) -> Relay:
+def build_relay(settings: Settings, app: CpisApplication, batch_size: int = RELAY_BATCH
+                ) -> Relay:
     config = RelayConfig(settings.require_kafka(), topics_of(settings),
                          transactional_id=f"{settings.topic_prefix}cpis-relay")
     return Relay(BatchEncoder(app, SchemaRegistry(), config.topics, batch_size), config)

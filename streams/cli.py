@@ -30,6 +30,7 @@ from streams.http_server import ListenError, build_http_app, serve_http
 from streams.kafka_admin import ensure_topics
 from streams.output import LOG_FORMAT
 from streams.projector import DEFAULT_INSTANCE
+from streams.relay import BATCH_SIZE as RELAY_BATCH
 from streams.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.replay import ReplayStoppedError, replay
 from streams.settings import Settings, SettingsError, load_settings
@@ -183,7 +184,7 @@ def parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="publish stored events to Kafka (exactly once)")
     relay.add_argument("--until-caught-up", action="store_true",
                        help="exit when every stored event is published")
-    relay.add_argument("--batch-size", type=int, default=500)
+    relay.add_argument("--batch-size", type=_positive, default=RELAY_BATCH)
     relay.set_defaults(handler=_relay)
     project = commands.add_parser("project", help="build the PostgreSQL views from Kafka")
     project.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",

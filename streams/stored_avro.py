@@ -8,16 +8,18 @@ and putting the position in place of that 0 - no domain event is rebuilt, nothin
 again. Events that cause LA notifications (accesses and retired NHS numbers) take the
 domain path, which derives the notifications.
 
+Reading past those fields and writing the position is done here, on the bytes: an Avro long
+is a zig-zag varint and a string its byte length (a long) then the bytes (Avro 1.11
+specification, "Binary Encoding"). fastavro reads and writes whole values through a file
+object, ~0.7 us a call: five calls an event were half the relay's reading time.
+
 A unit test checks, for generated events of every type, that this gives the bytes the domain
 path gives.
 """
 
 from __future__ import annotations
 
-import io
-
 from eventsourcing.persistence import StoredEvent
-from fastavro import schemaless_reader, schemaless_writer
 
 from domain.notifications import NOTIFYING_EVENTS
 from streams.avro_mapper import STORED_POSITION
@@ -47,17 +49,39 @@ class StoredMessage:
 
 
 def _key_and_value(state: bytes, position: int, full_name: str) -> tuple[bytes, str, bytes]:
-    body = io.BytesIO(state)
-    body.seek(HEADER)
-    schemaless_reader(body, "string", None)  # record or ledger id
-    schemaless_reader(body, "long", None)  # version
-    start = body.tell()
-    if schemaless_reader(body, "long", None) != STORED_POSITION:
+    at = _skip_string(state, HEADER)  # record or ledger id
+    _, start = _read_long(state, at)  # version
+    stored_position, end = _read_long(state, start)
+    if stored_position != STORED_POSITION:
         raise ValueError(f"stored {full_name} already holds a position")
-    end = body.tell()
-    key: str = schemaless_reader(body, "string", None)  # type: ignore[assignment]
-    value = io.BytesIO()
-    value.write(state[:start])
-    schemaless_writer(value, "long", position)
-    value.write(state[end:])
-    return key.encode(), full_name, value.getvalue()
+    size, at = _read_long(state, end)
+    key = state[at:at + size]  # the NHS number (or ODS code) as UTF-8: the Kafka key
+    return key, full_name, b"".join((state[:start], _long(position), state[end:]))
+
+
+def _read_long(data: bytes, at: int) -> tuple[int, int]:
+    """The zig-zag varint long at `at`, and where it ends."""
+    byte = data[at]
+    value, shift = byte & 0x7F, 7
+    while byte & 0x80:
+        at += 1
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        shift += 7
+    return (value >> 1) ^ -(value & 1), at + 1
+
+
+def _skip_string(data: bytes, at: int) -> int:
+    size, at = _read_long(data, at)
+    return at + size
+
+
+def _long(value: int) -> bytes:
+    """An Avro long: zig-zag, then seven bits a byte, lowest first."""
+    n = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)

@@ -16,6 +16,7 @@ in order (one partition per key).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from domain.record import ChildProtectionRecord as Record
@@ -78,7 +79,12 @@ class Topics:
 
     def for_stored(self, full_name: str) -> str:
         """The topic of the event written as the Avro record `full_name`."""
-        return self.for_event_type(BY_NAME[full_name][0])
+        return self._stored_topics[full_name]
+
+    @cached_property
+    def _stored_topics(self) -> dict[str, str]:
+        """Each Avro full name's topic, found once (the relay asks for every event)."""
+        return {name: self.for_event_type(cls) for name, (cls, _) in BY_NAME.items()}
 
     def for_event_type(self, cls: type[Any]) -> str:
         if issubclass(cls, UploadLedger.Event):

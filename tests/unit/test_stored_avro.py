@@ -3,10 +3,12 @@ the message the domain path writes."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastavro import schemaless_writer
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,7 +20,7 @@ from domain.record import ChildProtectionRecord, record_id
 from streams.avro_mapper import AvroEventMapper
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import encode_event, message_key
-from streams.stored_avro import NOTIFYING, StoredMessage
+from streams.stored_avro import NOTIFYING, StoredMessage, _long, _read_long
 from tests.avro_samples import AT, sample_events
 from tests.builders import CHILD, LA_B
 
@@ -100,3 +102,11 @@ def test_generated_plan_events_give_the_same_record(plan: Plan, provenance: Prov
                 nhs_number=CHILD, plan=plan, provenance=provenance)
     fast, domain = both_paths(event, position=version * 3)
     assert fast == domain
+
+
+@given(st.integers(-(2**63), 2**63 - 1))
+def test_a_long_is_written_and_read_as_fastavro_does(value: int) -> None:
+    out = io.BytesIO()
+    schemaless_writer(out, "long", value)
+    assert _long(value) == out.getvalue()
+    assert _read_long(b"\x07" + out.getvalue() + b"\x01", 1) == (value, 1 + len(out.getvalue()))
