@@ -93,12 +93,17 @@ def plain_messages(app: CpisApplication, stored: Sequence[Notification], topics:
     return messages
 
 
+def new_producer(bootstrap: str) -> Producer:
+    """The baseline's producer: idempotent, acks=all, batched and compressed as the relay's."""
+    return Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                     "acks": "all", "linger.ms": 5, "compression.type": "lz4"})
+
+
 def plain_producer(bootstrap: str, topics: set[str]) -> Producer:
     """An idempotent producer that has delivered one message to each topic: its producer id
     acquired (a fresh idempotent producer's first delivery waits ~0.5 s for it) and every
     topic's metadata read, as the relay's own start-up does before it is timed."""
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                         "acks": "all", "linger.ms": 5, "compression.type": "lz4"})
+    producer = new_producer(bootstrap)
     for topic in sorted(topics):
         producer.produce(topic, key=b"warm-up", value=b"")
     if producer.flush(30):
@@ -130,8 +135,7 @@ def produce_all(producer: Producer, messages: list[tuple[str, bytes, bytes]]) ->
 
 def produce_plain(bootstrap: str, messages: list[tuple[str, bytes, bytes]]) -> None:
     """All the messages produced by a new producer (to load a benchmark's topics)."""
-    produce_all(Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                          "acks": "all", "linger.ms": 5, "compression.type": "lz4"}), messages)
+    produce_all(new_producer(bootstrap), messages)
 
 
 def baseline_round(bootstrap: str, messages: list[tuple[str, bytes, bytes]]

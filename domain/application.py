@@ -88,6 +88,7 @@ class ThenMapped(Sequence[StoredEvent]):
         self._later = later
         self._to_stored = to_stored
         self._mapped: list[StoredEvent] | None = None
+        self._every: list[StoredEvent] | None = None  # for indexing, made at the first
 
     def __len__(self) -> int:
         return len(self._stored) + len(self._later)
@@ -108,7 +109,9 @@ class ThenMapped(Sequence[StoredEvent]):
     def __getitem__(self, index: slice) -> Sequence[StoredEvent]: ...
 
     def __getitem__(self, index: int | slice) -> StoredEvent | Sequence[StoredEvent]:
-        return [*self._stored, *self._tail()][index]
+        if self._every is None:
+            self._every = [*self._stored, *self._tail()]
+        return self._every[index]
 
 
 @dataclass(frozen=True)

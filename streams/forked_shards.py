@@ -32,7 +32,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,11 @@ class ForkedShards:
         try:
             for _ in range(1, self.processes):
                 children.append(_fork(work, shards, tickets))
-
-            def read_children() -> None:
-                for child in children:
+            results: Results[R] = {}
+            for shard, result in _taken(work, shards, tickets):
+                results[shard] = result
+                for child in children:  # what they sent meanwhile
                     child.read_ready()
-
-            results = _take_shards(work, shards, tickets, read_children)
             for child in children:
                 results.update(child.read_to_end(self.patience))
         finally:
@@ -91,22 +90,21 @@ def _tickets(shards: int) -> int:
     return read_end
 
 
-def _take_shards(work: Callable[[int, int], R], shards: int, tickets: int,
-                 after_each: Callable[[], object] = lambda: None) -> Results[R]:
-    results: Results[R] = {}
+def _taken(work: Callable[[int, int], R], shards: int, tickets: int
+           ) -> Iterator[tuple[int, R]]:
+    """(shard, result) for each shard this process takes, until none is left."""
     while ticket := os.read(tickets, 1):
-        shard = ticket[0]
-        results[shard] = work(shard, shards)
-        after_each()
-    return results
+        yield ticket[0], work(ticket[0], shards)
 
 
 # -- a child ------------------------------------------------------------------------------
 
 def _fork(work: Callable[[int, int], R], shards: int, tickets: int) -> Child[R]:
     read_end, write_end = os.pipe()
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
     with contextlib.suppress(OSError):  # a smaller pipe only makes the child wait more
-        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        if resize is not None:
+            fcntl.fcntl(write_end, resize, PIPE_BYTES)
     pid = os.fork()
     if pid == 0:  # the child
         os.close(read_end)
@@ -115,10 +113,8 @@ def _fork(work: Callable[[int, int], R], shards: int, tickets: int) -> Child[R]:
             gc.disable()  # nothing it makes outlives it
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            while ticket := os.read(tickets, 1):
-                result = work(ticket[0], shards)
-                _send(write_end, pickle.dumps((ticket[0], result),
-                                              protocol=pickle.HIGHEST_PROTOCOL))
+            for taken in _taken(work, shards, tickets):
+                _send(write_end, pickle.dumps(taken, protocol=pickle.HIGHEST_PROTOCOL))
             _send(write_end, b"")  # all done
             status = 0
         except BaseException as error:  # the parent runs its shards itself

@@ -4,13 +4,12 @@
 every record-event topic from offset zero (read_committed) up to its end, applying batches
 with the same handlers and storing offsets with them; 3. build N+1's read indexes (one sorted
 build each, cheaper than a B-tree insert per row), switch the public views to N+1 in one
-transaction and drop N. A running
-projector notices the switch and carries on from N+1's stored offsets.
+transaction and drop N. A running projector notices the switch and carries on from N+1's
+stored offsets.
 
 Step 2 runs in `workers` processes, by default one per partition number (they wait on
 PostgreSQL and Kafka in turn, so three keep two cores busier than two), each reading its own
-partition numbers of every record topic. The new generation's read indexes are built once its
-rows are in, before the switch. All of an NHS number's events are on one partition
+partition numbers of every record topic. All of an NHS number's events are on one partition
 number (every message is keyed by NHS number, and the record topics have the same partition
 count and partitioner), and each event changes only its own NHS number's rows, so workers
 never touch the same rows. With unequal partition counts the replay runs in one process.
