@@ -26,6 +26,7 @@ from streams.event_codec import encode_event
 from streams.kafka_admin import ensure_topics
 from streams.replay import replay
 from streams.settings import Settings
+from streams.stored_avro import Message
 from tests.builders import UPLOAD, person, plan, synthetic_nhs_numbers
 
 TARGET = 50_000.0
@@ -33,9 +34,10 @@ ACCESSES_PER_CHILD = 4
 R: Any = Record
 
 
-def synthetic_messages(topics: Any, events: int) -> list[tuple[str, bytes, bytes]]:
+def synthetic_messages(topics: Any, events: int) -> list[Message]:
+    """(topic, value, key) of a plan and its accesses for child after child."""
     registry = SchemaRegistry()
-    out: list[tuple[str, bytes, bytes]] = []
+    out: list[Message] = []
     at = datetime(2026, 11, 1, tzinfo=UTC)
     children = synthetic_nhs_numbers(events // (1 + ACCESSES_PER_CHILD) + 1, start=200_000)
     for nhs in children:
@@ -43,13 +45,13 @@ def synthetic_messages(topics: Any, events: int) -> list[tuple[str, bytes, bytes
         common = {"originator_id": rid, "timestamp": at, "nhs_number": nhs}
         registered = R.PlanRegistered(originator_version=2, plan=plan(), provenance=UPLOAD,
                                       **common)
-        out.append((topics.plans, key, registry.encode(*encode_event(registered, len(out)))))
+        out.append((topics.plans, registry.encode(*encode_event(registered, len(out))), key))
         for i in range(ACCESSES_PER_CHILD):
             access = Access(str(uuid.uuid4()), at + timedelta(minutes=i), person(str(i)))
             accessed = R.InformationAccessed(originator_version=3 + i, access=access,
                                              notify=["X26"], provenance=UPLOAD, **common)
-            out.append((topics.accesses, key, registry.encode(*encode_event(accessed,
-                                                                              len(out)))))
+            out.append((topics.accesses,
+                        registry.encode(*encode_event(accessed, len(out))), key))
         if len(out) >= events:
             break
     return out[:events]

@@ -12,7 +12,7 @@ from uuid import NAMESPACE_OID, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.copying import CopiedByContainers
-from domain.uploads import FileCode, LaUpload, UploadOutcome, rejected_file
+from domain.uploads import MAX_RECORDS, FileCode, LaUpload, UploadOutcome, rejected_file
 
 LEDGER_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.3.2.4.19.1")  # ODS org OID
 ACCEPTED = (FileCode.CPF02, FileCode.CPF03, FileCode.CPF04)
@@ -67,6 +67,10 @@ class UploadLedger(CopiedByContainers, Aggregate):
             return rejected_file(upload.sequence, (
                 f"file sequence number {upload.sequence} is not greater than the last "
                 f"accepted {self.last_accepted_sequence}"))
+        if len(upload.records) > MAX_RECORDS:
+            return rejected_file(upload.sequence, (
+                f"the file holds {len(upload.records)} records; CP-IS takes at most "
+                f"{MAX_RECORDS:,} a file: send them in several files"))
         if upload.declared_count != len(upload.records):
             return rejected_file(upload.sequence, (
                 f"transmissionQuantity is {upload.declared_count} but the file holds "

@@ -80,12 +80,30 @@ class LaUpload:
     records: Sequence[RecordUpload]  # the adapter may read each only when it is asked for
 
 
+# records one file may hold: each record's outcome is kept in the file's UploadProcessed
+# event, which must stay one Kafka message (the uploads topic takes up to 32 MiB: at this
+# many records and the longest details, ~18 MB). The largest LA has a few thousand children
+# on plans or looked after.
+MAX_RECORDS = 20_000
+MAX_DETAIL = 200  # characters of an outcome's detail (it may quote what the file sent)
+
+
+def shortened(detail: str) -> str:
+    """The detail, cut to MAX_DETAIL characters where longer: a hostile file's 10 MB NHS
+    number is quoted, not copied into the event and the FileResponse."""
+    return detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL - 4] + " ..."
+
+
 @dataclass(frozen=True)
 class RecordOutcome:
     index: int
     code: RecordCode
     location: str
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.detail) > MAX_DETAIL:
+            object.__setattr__(self, "detail", shortened(self.detail))
 
     @property
     def succeeded(self) -> bool:
@@ -101,6 +119,7 @@ class UploadOutcome:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "records", tuple(self.records))  # stored as a JSON list
+        object.__setattr__(self, "detail", shortened(self.detail))
 
     @property
     def successful(self) -> int:

@@ -31,6 +31,7 @@ from streams.kafka_admin import ensure_topics
 from streams.output import LOG_FORMAT
 from streams.projector import DEFAULT_INSTANCE
 from streams.relay import BATCH_SIZE as RELAY_BATCH
+from streams.relay import MessageTooLargeError
 from streams.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.replay import ReplayStoppedError, replay
 from streams.settings import Settings, SettingsError, load_settings
@@ -227,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, DomainError, ListenError) as error:
         print(f"cpis: {error}", file=sys.stderr)
         return 2
+    except MessageTooLargeError as error:
+        print(f"cpis: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

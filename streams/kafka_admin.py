@@ -1,29 +1,51 @@
-"""Create the CP-IS topics (idempotent)."""
+"""Create the CP-IS topics (idempotent), the uploads topic able to hold a large file's
+UploadProcessed event."""
 
 from __future__ import annotations
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # public, not in __all__
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ResourceType,
+)
 from confluent_kafka.cimpl import NewTopic
 
 from streams.topics import PARTITIONS, Topics
+
+# the largest message the relay produces: an UploadProcessed event holds every record's
+# outcome (domain/uploads.py MAX_RECORDS bounds it under this); Kafka's default is 1 MB
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+LARGE = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 
 def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = []
-    for name in topics.all():
-        if name in existing:
-            continue
-        single = name in (topics.relay_position,)
-        config = {"cleanup.policy": "compact"} if single else {}
-        wanted.append(NewTopic(name, 1 if single else PARTITIONS, 1, config=config))
-    if not wanted:
-        return
-    for future in admin.create_topics(wanted, request_timeout=timeout).values():
-        try:
-            future.result()
-        except KafkaException as error:
-            if "TOPIC_ALREADY_EXISTS" not in str(error):
-                raise
+    wanted = [_new_topic(name, topics) for name in topics.all() if name not in existing]
+    if wanted:
+        for future in admin.create_topics(wanted, request_timeout=timeout).values():
+            try:
+                future.result()
+            except KafkaException as error:
+                if "TOPIC_ALREADY_EXISTS" not in str(error):
+                    raise
+    if topics.uploads in existing:  # made by an older version: give it the larger limit
+        _allow_large_messages(admin, topics.uploads, timeout)
+
+
+def _new_topic(name: str, topics: Topics) -> NewTopic:
+    if name == topics.relay_position:
+        return NewTopic(name, 1, 1, config={"cleanup.policy": "compact"})
+    return NewTopic(name, PARTITIONS, 1, config=LARGE if name == topics.uploads else {})
+
+
+def _allow_large_messages(admin: AdminClient, topic: str, timeout: float) -> None:
+    entries = [ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+               for key, value in LARGE.items()]
+    resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+    for future in admin.incremental_alter_configs([resource],
+                                                  request_timeout=timeout).values():
+        future.result()

@@ -14,20 +14,15 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from eventsourcing.persistence import Notification
-
+from adapters.event_store.event_log import LogRow, event_log
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
 from streams.avro_mapper import AvroEventMapper
 from streams.avro_registry import SchemaRegistry
-from streams.event_codec import AvroRecord, encode_event, encode_notification, message_key
-from streams.stored_avro import StoredMessage
+from streams.event_codec import encode_event, encode_notification, message_key
+from streams.stored_avro import Message, StoredMessages
 from streams.topics import Topics
-
-Headers = list[tuple[str, str | bytes | None]]
-Message = tuple[str, bytes, bytes, Headers]  # topic, key, value, headers
 
 
 @dataclass(frozen=True)
@@ -42,55 +37,37 @@ class Batch:
 class BatchEncoder:
     """Reads up to `batch_size` stored events after a position and encodes their messages:
     each event on its topic keyed by NHS number (ODS code for upload ledgers), plus the LA
-    notifications it causes."""
+    notifications it causes. Messages carry no headers: the value names its schema (the
+    fingerprint) and holds the event's position (a header made producing twice as slow)."""
 
     def __init__(self, app: CpisApplication, registry: SchemaRegistry, topics: Topics,
                  batch_size: int) -> None:
         self.app = app
+        self.log = event_log(app.recorder)
         self.registry = registry
         self.topics = topics
         self.batch_size = batch_size
         mapper = app.mapper
         plain = isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro
-        self.stored_message = StoredMessage(registry) if plain else None
+        self.stored = StoredMessages(registry, topics.stored_topics if plain else {})
 
     def read(self, after: int) -> Batch:
-        notifications = self.app.recorder.select_notifications(
-            start=after + 1, limit=self.batch_size)
-        messages: list[Message] = []
-        for notification in notifications:
-            messages.extend(self._messages(notification))
-        return Batch(messages, notifications[-1].id if notifications else after,
-                     len(notifications))
+        rows = self.log.select_log(after, self.batch_size)
+        messages = self.stored.messages(rows, self._domain_messages)
+        return Batch(messages, rows[-1][0] if rows else after, len(rows))
 
-    def _messages(self, notification: Notification) -> list[Message]:
-        stored = (None if self.stored_message is None
-                  else self.stored_message(notification, notification.id))
-        if stored is None:
-            return self._event_messages(self.app.mapper.to_domain_event(notification),
-                                        notification.id)
-        key, name, value = stored
-        return [(self.topics.for_stored(name), key, value, _headers(name, notification.id))]
-
-    def _event_messages(self, event: Any, position: int) -> list[Message]:
+    def _domain_messages(self, row: LogRow) -> list[Message]:
+        """The messages of an event rebuilt: its own, then the LA notifications it causes."""
+        notification = self.log.notification_of(row)
+        event = self.app.mapper.to_domain_event(notification)
         key = message_key(event).encode()
-        messages = [self._event_message(self.topics.for_event(event), key,
-                                        *encode_event(event, position), position)]
+        messages = [(self.topics.for_event(event),
+                     self.registry.encode(*encode_event(event, notification.id)), key)]
         for due in notifications_due(event):
-            n_name, n_record = encode_notification(due, position)
-            messages.append((self.topics.la_notifications, key,
-                             self.registry.encode(n_name, n_record),
-                             [("cpis-event", n_name.encode())]))
+            messages.append((self.topics.la_notifications,
+                             self.registry.encode(*encode_notification(due, notification.id)),
+                             key))
         return messages
-
-    def _event_message(self, topic: str, key: bytes, name: str, record: AvroRecord,
-                       position: int) -> Message:
-        return (topic, key, self.registry.encode(name, record), _headers(name, position))
-
-
-def _headers(full_name: str, position: int) -> Headers:
-    """An event message's headers: the event's Avro full name and its position."""
-    return [("cpis-event", full_name.encode()), ("cpis-position", str(position).encode())]
 
 
 class BatchReader:

@@ -77,13 +77,9 @@ class Topics:
     def for_event(self, event: Any) -> str:
         return self.for_event_type(type(event))
 
-    def for_stored(self, full_name: str) -> str:
-        """The topic of the event written as the Avro record `full_name`."""
-        return self._stored_topics[full_name]
-
     @cached_property
-    def _stored_topics(self) -> dict[str, str]:
-        """Each Avro full name's topic, found once (the relay asks for every event)."""
+    def stored_topics(self) -> dict[str, str]:
+        """Each event's Avro full name -> its topic."""
         return {name: self.for_event_type(cls) for name, (cls, _) in BY_NAME.items()}
 
     def for_event_type(self, cls: type[Any]) -> str:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from adapters.mesh.la_file import parse_la_file
+from adapters.pds.synthetic import SyntheticPds
+from bench.ingest import synthetic_file
 from domain.application import CpisApplication, QueryRequest
 from domain.record import ChildProtectionRecord as Record
-from streams.avro_registry import MAGIC
+from domain.uploads import MAX_RECORDS
+from streams.avro_registry import MAGIC, SchemaRegistry
 from streams.bootstrap import build_relay, topics_of
+from streams.event_codec import decode_event
+from streams.relay import MessageTooLargeError, read_committed_position
 from streams.settings import Settings
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
 from tests.kafka_reading import read_all, read_events
@@ -59,8 +69,10 @@ def test_each_access_causes_one_notification_per_responsible_local_authority(
     build_relay(stream_settings, stream_app).run(until_caught_up=True)
     notes = read_all(stream_settings.kafka_bootstrap, topics_of(stream_settings).la_notifications)
     assert len(notes) == 6
-    assert {dict(m.headers() or [])["cpis-event"] for m in notes} == {
-        b"uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"}
+    registry = SchemaRegistry()
+    assert {registry.decode(m.value())[0] for m in notes} == {
+        "uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"}
+    assert {m.headers() for m in notes} == {None}  # the value names its schema
 
 
 def test_a_restarted_relay_publishes_only_what_is_new(
@@ -100,3 +112,42 @@ def test_a_store_holding_json_and_avro_events_is_published_alike(
         (e.nhs_number.value, e) for e in stored]
     assert [position for _, _, position in published] == list(range(1, 7))
     assert len(read_all(kafka, topics.la_notifications)) == 2
+
+
+def failing_file(records: int) -> bytes:
+    """An LA file of `records` records whose NHS numbers all fail the check digit: every
+    record's outcome in the UploadProcessed event carries a detail."""
+    return re.sub(rb'(root="2\.16\.840\.1\.113883\.2\.1\.4\.1" extension=")\d+"',
+                  rb'\g<1>1234567890"', synthetic_file(records))
+
+
+def test_a_large_files_upload_event_over_a_megabyte_is_published(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """Kafka's default limit is 1 MB; the uploads topic and the relay take up to 32 MiB."""
+    outcome = stream_app.process_upload(parse_la_file(failing_file(MAX_RECORDS)), "BIG",
+                                        SyntheticPds.load())
+    assert outcome.failed == MAX_RECORDS
+    build_relay(stream_settings, stream_app).run(until_caught_up=True)
+    (message,) = [m for m in read_all(stream_settings.kafka_bootstrap,
+                                      topics_of(stream_settings).uploads)
+                  if len(m.value()) > 1_000_000]
+    event, _ = decode_event(*SchemaRegistry().decode(message.value()))
+    assert len(event.outcome.records) == MAX_RECORDS
+
+
+def test_an_event_over_the_message_limit_stops_the_relay_with_a_clear_error(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """Not retried for ever, nothing skipped: the relay stops after its last commit."""
+    populate(stream_app, children=2, accesses_each=1)
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 6
+    stream_app.process_upload(parse_la_file(failing_file(500)), "M500", SyntheticPds.load())
+    relay = build_relay(stream_settings, stream_app)
+    relay.config = replace(relay.config, max_message_bytes=20_000)
+    with pytest.raises(MessageTooLargeError,
+                       match=r"an event of [\d,]+ bytes \(key 'X26'\) to t\w+\.cpis\.uploads"
+                             r"\.v1: over the 20,000 bytes .* after event-store position 6,"):
+        relay.run(until_caught_up=True)
+    assert read_committed_position(relay.config) == 6
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 2

@@ -10,11 +10,12 @@ from lxml import etree
 from adapters.mesh.file_response import file_response, unknown_local_authority
 from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.pds.synthetic import SyntheticPds
+from bench.ingest import synthetic_file
 from domain.application import CpisApplication
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsStatus, PdsUnavailableError
 from domain.plans import PlanType
-from domain.uploads import FileCode, RecordCode, rejected_file
+from domain.uploads import MAX_DETAIL, MAX_RECORDS, FileCode, RecordCode, rejected_file
 from tests.builders import T0
 from tests.hl7 import FIXTURES as HL7_FIXTURES
 from tests.hl7 import xp
@@ -93,6 +94,31 @@ def test_a_record_count_that_does_not_match_is_refused() -> None:
     outcome = make_app().process_upload(parse_la_file(data), "M1", PDS)
     assert outcome.file_code is FileCode.CPF01
     assert outcome.detail == "transmissionQuantity is 3 but the file holds 1 records"
+
+
+def test_a_file_of_more_records_than_one_event_holds_is_refused_whole() -> None:
+    """Its UploadProcessed event (every record's outcome) must stay one Kafka message."""
+    app = make_app()
+    big = synthetic_file(MAX_RECORDS + 1)
+    outcome = app.process_upload(parse_la_file(big), "M1", PDS)
+    assert outcome.file_code is FileCode.CPF01
+    assert outcome.detail == ("the file holds 20001 records; CP-IS takes at most 20,000 a "
+                              "file: send them in several files")
+    stored = app.recorder.select_notifications(start=1, limit=10)
+    assert [n.topic for n in stored] == ["cpis:UploadLedgerOpened.v1", "cpis:UploadProcessed.v1"]
+    assert app.process_upload(parse_la_file(synthetic_file(2)), "M2", PDS
+                              ).file_code is FileCode.CPF02  # its sequence was not taken
+
+
+def test_a_detail_quoting_a_huge_value_is_cut_short() -> None:
+    """A hostile file's 1 MB NHS number is quoted, not copied into the event and reply."""
+    data = fixture("upload_valid.xml").replace(b"9990000026", b"9" * 1_000_000)
+    outcome = make_app().process_upload(parse_la_file(data), "M1", PDS)
+    (record,) = outcome.records
+    assert record.code is RecordCode.CPR04
+    assert len(record.detail) == MAX_DETAIL
+    assert record.detail.startswith("NHS number must be 10 digits, got '9999")
+    assert record.detail.endswith("9 ...")
 
 
 def test_no_valid_record_means_none_uploaded() -> None:

@@ -8,10 +8,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from fastavro import schemaless_writer
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.event_store.event_log import LogRow
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
 from domain.plans import Plan, PlanDates, PlanType, Subject
@@ -20,7 +22,8 @@ from domain.record import ChildProtectionRecord, record_id
 from streams.avro_mapper import AvroEventMapper
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import encode_event, message_key
-from streams.stored_avro import NOTIFYING, StoredMessage, _long, _read_long
+from streams.stored_avro import NOTIFYING, Message, StoredMessages, _long, _read_long
+from streams.topics import Topics
 from tests.avro_samples import AT, sample_events
 from tests.builders import CHILD, LA_B
 
@@ -28,17 +31,34 @@ Record: Any = ChildProtectionRecord
 REGISTRY = SchemaRegistry()
 JSON_MAPPER = CpisApplication().mapper  # in-memory: only its mappers are used
 MAPPER = AvroEventMapper(JSON_MAPPER, REGISTRY)
-STORED_MESSAGE = StoredMessage(REGISTRY)
+TOPICS = Topics()
+STORED = StoredMessages(REGISTRY, TOPICS.stored_topics)
 
 
-def both_paths(event: Any, position: int = 41) -> tuple[Any, Any]:
-    fast = STORED_MESSAGE(MAPPER.to_stored_event(event), position)
+def fast_path(stored: StoredEvent, position: int) -> Message | None:
+    """The stored event's message by the fast path; None where it hands it to the domain."""
+    handed: list[LogRow] = []
+
+    def domain(row: LogRow) -> list[Message]:
+        handed.append(row)
+        return []
+
+    row = (position, stored.topic, stored.state, stored.originator_id,
+           stored.originator_version)
+    messages = STORED.messages([row], domain)
+    assert len(messages) + len(handed) == 1
+    return None if handed else messages[0]
+
+
+def both_paths(event: Any, position: int = 41) -> tuple[Message | None, Message]:
+    fast = fast_path(MAPPER.to_stored_event(event), position)
     name, record = encode_event(event, position)
-    return fast, (message_key(event).encode(), name, REGISTRY.encode(name, record))
+    return fast, (TOPICS.for_event(event), REGISTRY.encode(name, record),
+                  message_key(event).encode())
 
 
 @pytest.mark.parametrize("name", sorted(sample_events()))
-def test_each_stored_event_gives_the_domain_paths_key_name_and_bytes(name: str) -> None:
+def test_each_stored_event_gives_the_domain_paths_topic_bytes_and_key(name: str) -> None:
     event = sample_events()[name]
     fast, domain = both_paths(event)
     if type(event).TOPIC in NOTIFYING:
@@ -53,22 +73,30 @@ def test_a_position_of_any_width_is_written_in(position: int) -> None:
     event = sample_events()["uk.nhs.cpis.events.PlanEnded"]
     fast, domain = both_paths(event, position)
     assert fast == domain
-    assert REGISTRY.decode(fast[2])[1]["position"] == position
+    assert REGISTRY.decode(domain[1])[1]["position"] == position
 
 
 def test_an_event_stored_as_json_takes_the_domain_path() -> None:
     event = sample_events()["uk.nhs.cpis.events.PlanRegistered"]
-    assert STORED_MESSAGE(JSON_MAPPER.to_stored_event(event), 1) is None
+    assert fast_path(JSON_MAPPER.to_stored_event(event), 1) is None
+
+
+def test_an_event_of_an_unknown_schema_takes_the_domain_path() -> None:
+    """There the mapper raises the clear error; the fast path does not guess a topic."""
+    stored = MAPPER.to_stored_event(sample_events()["uk.nhs.cpis.events.PlanRegistered"])
+    unknown = stored.state[:2] + bytes(8) + stored.state[10:]
+    assert fast_path(StoredEvent(stored.originator_id, stored.originator_version,
+                                 stored.topic, unknown), 1) is None
 
 
 def test_a_stored_event_that_already_holds_a_position_is_refused() -> None:
     event = sample_events()["uk.nhs.cpis.events.PlanRegistered"]
     stored = MAPPER.to_stored_event(event)
-    published = STORED_MESSAGE(stored, 5)
+    published = fast_path(stored, 5)
     assert published is not None
-    with pytest.raises(ValueError, match="already holds a position"):
-        STORED_MESSAGE(type(stored)(stored.originator_id, stored.originator_version,
-                                    stored.topic, published[2]), 6)
+    with pytest.raises(ValueError, match="at position 6 already holds a position"):
+        fast_path(StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                              published[1]), 6)
 
 
 minutes = st.integers(0, 60 * 24 * 3650).map(lambda m: datetime(2015, 1, 1) + timedelta(minutes=m))
