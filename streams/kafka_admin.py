@@ -3,7 +3,9 @@ UploadProcessed event."""
 
 from __future__ import annotations
 
-from confluent_kafka import KafkaException
+import time
+
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # public, not in __all__
     AdminClient,
     AlterConfigOpType,
@@ -25,15 +27,17 @@ def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [_new_topic(name, topics) for name in topics.all() if name not in existing]
+    created = set()
     if wanted:
-        for future in admin.create_topics(wanted, request_timeout=timeout).values():
+        for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
             try:
                 future.result()
+                created.add(name)
             except KafkaException as error:
                 if "TOPIC_ALREADY_EXISTS" not in str(error):
                     raise
-    if topics.uploads in existing:  # made by an older version: give it the larger limit
-        _allow_large_messages(admin, topics.uploads, timeout)
+    if topics.uploads not in created:  # made before (maybe by an older version): give it
+        _allow_large_messages(admin, topics.uploads, timeout)  # the larger limit
 
 
 def _new_topic(name: str, topics: Topics) -> NewTopic:
@@ -43,9 +47,20 @@ def _new_topic(name: str, topics: Topics) -> NewTopic:
 
 
 def _allow_large_messages(admin: AdminClient, topic: str, timeout: float) -> None:
+    """Set the uploads topic's limit; a topic another process has only just made may be
+    unknown to the broker for a moment (two services starting together), so that is retried."""
     entries = [ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
                for key, value in LARGE.items()]
     resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
-    for future in admin.incremental_alter_configs([resource],
-                                                  request_timeout=timeout).values():
-        future.result()
+    deadline = time.monotonic() + timeout
+    while True:
+        (future,) = admin.incremental_alter_configs([resource],
+                                                    request_timeout=timeout).values()
+        try:
+            future.result()
+            return
+        except KafkaException as error:
+            unknown = error.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+            if not unknown or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
