@@ -9,7 +9,6 @@ the dead-letter topic with the reason.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 
 from confluent_kafka import Consumer, Producer
@@ -21,6 +20,7 @@ from domain.nhs_number import NhsNumber
 from streams.avro_registry import AvroError, SchemaRegistry
 from streams.projector import KafkaDeadLetters, as_message
 from streams.view_writer import Message
+from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)
 SCHEMA = "uk.nhs.cpis.pds.IdentityChange"
@@ -70,15 +70,15 @@ class PdsFeedFollower:
     def run(self, stop: Callable[[], bool] = lambda: False,
             idle_timeout: float | None = None) -> int:
         self.consumer.subscribe([self.topic])
-        idle_since = time.monotonic()
+        idle = IdleClock(idle_timeout)
         try:
             while not stop():
                 batch = [as_message(m) for m in self.consumer.consume(200, 0.5)
                          if m.error() is None]
                 if batch:
-                    idle_since = time.monotonic()
+                    idle.busy()
                     self._apply(batch)
-                elif idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
+                elif idle.idle_out(bool(self.consumer.assignment())):
                     break
         finally:
             self.consumer.close()

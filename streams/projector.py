@@ -32,6 +32,7 @@ from streams.avro_registry import SchemaRegistry
 from streams.gc_tuning import fewer_collections
 from streams.topics import Topics
 from streams.view_writer import Message, apply_messages
+from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)
 DEFAULT_INSTANCE = "projector-1"  # a projector's static member id in its consumer group
@@ -144,20 +145,20 @@ class Projector:
 
     def run(self, stop: Callable[[], bool] = lambda: False,
             idle_timeout: float | None = None) -> int:
-        """Project until stop(), or until nothing arrived for `idle_timeout` seconds."""
+        """Project until stop(), or until nothing arrived for `idle_timeout` seconds once
+        partitions are assigned (streams/waiting.py IdleClock)."""
         self.store.setup()
         self._subscribe()
-        idle_since = time.monotonic()
+        idle = IdleClock(idle_timeout)
         conn = self.store.connect()
         try:
             with fewer_collections():
                 while not stop():
                     batch = self._consume()
                     if batch:
-                        idle_since = time.monotonic()
+                        idle.busy()
                         conn = self._apply_or_rewind(conn, batch)
-                    elif (idle_timeout is not None
-                          and time.monotonic() - idle_since > idle_timeout):
+                    elif idle.idle_out(bool(self.assigned)):
                         break
         finally:
             conn.close()
