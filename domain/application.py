@@ -299,7 +299,7 @@ class CpisApplication(Application[UUID]):
 
         def attempt() -> UploadOutcome:
             ledger = self.upload_ledger(upload.local_authority.ods_code)
-            done = ledger.outcome_of(mesh_message_id)
+            done = self._recorded_outcome(ledger, mesh_message_id)
             if done is not None:
                 return done
             applied = AppliedRecords()
@@ -383,6 +383,20 @@ class CpisApplication(Application[UUID]):
             self.save(ledger)
 
         self._retrying(attempt)
+
+    def upload_outcome(self, ods_code: str, mesh_message_id: str) -> UploadOutcome | None:
+        """The outcome recorded for the LA's upload in that MESH message, if processed."""
+        return self._recorded_outcome(self.upload_ledger(ods_code), mesh_message_id)
+
+    def _recorded_outcome(self, ledger: UploadLedger, mesh_message_id: str
+                          ) -> UploadOutcome | None:
+        version = ledger.processed.get(mesh_message_id)
+        if version is None:
+            return None
+        for stored in self.repository.event_store.get(ledger.id, gt=version - 1, lte=version):
+            if isinstance(stored, UploadLedger.UploadProcessed):
+                return stored.outcome
+        raise AssertionError(f"ledger {ledger.ods_code} v{version} is not an UploadProcessed")
 
     def upload_ledger(self, ods_code: str) -> UploadLedger:
         try:

@@ -2,7 +2,11 @@
 file it sent (by MESH message id and file sequence) and the FileResponse CP-IS returned.
 
 It makes uploads idempotent: the same MESH message again returns the outcome already
-recorded and changes nothing.
+recorded and changes nothing. The ledger holds, per message, only the version of its
+`UploadProcessed` event; the outcome (every record's) stays in that event and is read from
+the store when a message comes again (CpisApplication.upload_outcome). Held in the ledger,
+outcomes grew without end in a long-running poller's cache: ~220 bytes a record, every file
+an LA ever sent.
 """
 
 from __future__ import annotations
@@ -55,11 +59,11 @@ class UploadLedger(CopiedByContainers, Aggregate):
     def __init__(self, ods_code: str) -> None:
         self.ods_code = ods_code
         self.last_accepted_sequence = 0
-        self.outcomes: dict[str, UploadOutcome] = {}
+        self.processed: dict[str, int] = {}  # MESH message id -> its UploadProcessed version
         self.responses: dict[str, str] = {}
 
-    def outcome_of(self, mesh_message_id: str) -> UploadOutcome | None:
-        return self.outcomes.get(mesh_message_id)
+    def has_processed(self, mesh_message_id: str) -> bool:
+        return mesh_message_id in self.processed
 
     def check_file(self, upload: LaUpload) -> UploadOutcome | None:
         """A CPF01 outcome where the file as a whole is refused, else None."""
@@ -78,7 +82,7 @@ class UploadLedger(CopiedByContainers, Aggregate):
         return None
 
     def record_upload(self, mesh_message_id: str, outcome: UploadOutcome) -> None:
-        if mesh_message_id in self.outcomes:
+        if mesh_message_id in self.processed:
             return
         self._upload_processed(ods_code=self.ods_code, mesh_message_id=mesh_message_id,
                                outcome=outcome)
@@ -86,7 +90,7 @@ class UploadLedger(CopiedByContainers, Aggregate):
     @event(UploadProcessed)
     def _upload_processed(self, ods_code: str, mesh_message_id: str,
                           outcome: UploadOutcome) -> None:
-        self.outcomes[mesh_message_id] = outcome
+        self.processed[mesh_message_id] = self.version + 1  # this event's version
         if outcome.file_code in ACCEPTED:
             self.last_accepted_sequence = max(self.last_accepted_sequence, outcome.sequence)
 

@@ -106,9 +106,9 @@ def stream_commands(app: CpisApplication, mesh: tuple[str, str]) -> list[str]:
     for index in range(FILES):
         sent.append(la_sends(mesh, "X26LA001", f"chaos-{index + 1}.xml", synthetic_file(
             SIZES[index], sequence=index + 1, first=FIRSTS[index])))
-        eventually(lambda: app.upload_ledger("X26").outcome_of(sent[0]) is not None,
+        eventually(lambda: app.upload_ledger("X26").has_processed(sent[0]),
                    "the first file to be applied", 180)
-        applied = [i for i, m in enumerate(sent) if app.upload_ledger("X26").outcome_of(m)]
+        applied = [i for i, m in enumerate(sent) if app.upload_ledger("X26").has_processed(m)]
         for _ in range(QUERIES // FILES):
             query(app, rng.choice(file_numbers(rng.choice(applied))), queried)
             queried += 1

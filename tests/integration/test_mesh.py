@@ -185,7 +185,8 @@ def test_duplicate_and_out_of_order_files_are_refused_and_change_no_plan(
     assert plan_events(stream_app) == plans_before == 3
     ledger = stream_app.upload_ledger("X26")
     assert ledger.last_accepted_sequence == 5
-    assert sorted(o.detail for o in ledger.outcomes.values() if o.detail) == [
+    outcomes = [stream_app.upload_outcome("X26", m) for m in ledger.processed]
+    assert sorted(o.detail for o in outcomes if o is not None and o.detail) == [
         "file sequence number 4 is not greater than the last accepted 5",
         "file sequence number 5 is not greater than the last accepted 5"]
 

@@ -15,7 +15,14 @@ from domain.application import CpisApplication
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsStatus, PdsUnavailableError
 from domain.plans import PlanType
-from domain.uploads import MAX_DETAIL, MAX_RECORDS, FileCode, RecordCode, rejected_file
+from domain.uploads import (
+    MAX_DETAIL,
+    MAX_RECORDS,
+    FileCode,
+    RecordCode,
+    UploadOutcome,
+    rejected_file,
+)
 from tests.builders import T0
 from tests.hl7 import FIXTURES as HL7_FIXTURES
 from tests.hl7 import xp
@@ -75,6 +82,21 @@ def test_the_same_mesh_message_twice_changes_nothing() -> None:
     position = app.recorder.max_notification_id()
     assert app.process_upload(upload, "M1", PDS) == first
     assert app.recorder.max_notification_id() == position
+
+
+def test_the_ledger_holds_where_an_outcome_is_stored_not_the_outcome() -> None:
+    """A poller's cached ledgers would otherwise hold every record of every file an LA ever
+    sent; the outcome is read back from its event when the message comes again."""
+    app = make_app()
+    first = app.process_upload(parse_la_file(fixture("upload_mixed.xml")), "M1", PDS)
+    ledger = app.upload_ledger("X26")
+    assert ledger.processed == {"M1": 2}  # v1 opened the ledger
+    held = [v for value in vars(ledger).values()
+            for v in (value.values() if isinstance(value, dict) else [value])]
+    assert not any(isinstance(v, UploadOutcome) for v in held)
+    assert app.upload_outcome("X26", "M1") == first
+    assert app.upload_outcome("X26", "M2") is None
+    assert app.upload_outcome("X99", "M1") is None
 
 
 def test_a_sequence_number_not_greater_than_the_last_accepted_is_refused() -> None:
