@@ -13,6 +13,9 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.event_store.postgres_recorder import COPY_FROM
+from adapters.mesh.la_file import parse_la_file
+from adapters.pds.synthetic import SyntheticPds
+from bench.ingest import synthetic_file
 from domain.application import CpisApplication, PlanChange, QueryRequest
 from domain.authors import Author
 from domain.errors import (
@@ -359,3 +362,24 @@ def test_a_record_held_in_memory_sees_what_another_process_saved(
         assert [r.version for r in versions if r is not None] == [6, 6]  # both current
     finally:
         second.close()
+
+
+@pytest.mark.integration
+def test_a_ledger_read_again_from_its_events_finds_each_outcome(
+    pg_app: CpisApplication, pg_settings: Settings,
+) -> None:
+    """The ledger holds each message's event version, not its outcome: a process that
+    reads the ledger from its events finds the same versions and the same outcomes."""
+    pds = SyntheticPds.load()
+    outcomes = [pg_app.process_upload(parse_la_file(synthetic_file(3, sequence=s)), f"M{s}",
+                                      pds) for s in (1, 2)]
+    other = build_application(pg_settings)
+    try:
+        ledger = other.upload_ledger("X26")
+        assert ledger.processed == pg_app.upload_ledger("X26").processed == {"M1": 2, "M2": 3}
+        assert [other.upload_outcome("X26", m) for m in ("M1", "M2")] == outcomes
+        again = other.process_upload(parse_la_file(synthetic_file(3, sequence=2)), "M2", pds)
+        assert again == outcomes[1]
+        assert other.upload_ledger("X26").version == 3  # nothing recorded again
+    finally:
+        other.close()
