@@ -35,9 +35,14 @@ class NotificationLog:
                 for n in self.recorder.select_notifications(start=after + 1, limit=limit)]
 
     def notification_of(self, row: LogRow) -> Notification:
-        position, topic, state, originator_id, version = row
-        return Notification(id=position, originator_id=originator_id,
-                            originator_version=version, topic=topic, state=state)
+        return row_notification(row, row[3])
+
+
+def row_notification(row: LogRow, originator_id: Any) -> Notification:
+    """The notification a row is, given its originator id in the application's type."""
+    position, topic, state, _, version = row
+    return Notification(id=position, originator_id=originator_id, originator_version=version,
+                        topic=topic, state=state)
 
 
 def event_log(recorder: ApplicationRecorder) -> EventLog:

@@ -28,7 +28,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from adapters.event_store.event_log import LogRow
+from adapters.event_store.event_log import LogRow, row_notification
 
 TOPIC = "adapters.event_store.postgres_recorder:CommitOrderedRecorder"
 COPY_FROM = 64  # events in one save; smaller saves take the library's one-round-trip function
@@ -84,10 +84,7 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
 
     def notification_of(self, row: LogRow) -> Notification:
         """The notification a `select_log` row is."""
-        position, topic, state, originator, version = row
-        originator_id = UUID(bytes=originator) if self._uuid_ids else originator
-        return Notification(id=position, originator_id=originator_id,
-                            originator_version=version, topic=topic, state=state)
+        return row_notification(row, UUID(bytes=row[3]) if self._uuid_ids else row[3])
 
     def select_notifications(
         self, start: int | None, limit: int, stop: int | None = None,
