@@ -31,6 +31,7 @@ from streams.bootstrap import build_application, build_relay, topics_of
 from streams.event_codec import encode_event, message_key
 from streams.kafka_admin import ensure_topics
 from streams.relay import BATCH_SIZE as RELAY_BATCH
+from streams.relay import POLL_EVERY
 from streams.settings import Settings
 from streams.stored_avro import Message
 from streams.topics import Topics
@@ -141,11 +142,11 @@ def plain_producer(bootstrap: str, topics: set[str], undelivered: Undelivered) -
 
 def produce_all(producer: Producer, messages: list[Message], undelivered: Undelivered) -> None:
     """Produce and wait for every acknowledgement, as fast as confluent-kafka goes:
-    positional arguments, a poll every 500 messages (as the relay does); a message not
+    positional arguments, a poll every POLL_EVERY messages (as the relay does); a message not
     delivered fails the run."""
     produce, poll = producer.produce, producer.poll
-    for start in range(0, len(messages), 500):
-        for message in messages[start:start + 500]:
+    for start in range(0, len(messages), POLL_EVERY):
+        for message in messages[start:start + POLL_EVERY]:
             while True:
                 try:
                     produce(*message)
