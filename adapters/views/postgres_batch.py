@@ -5,7 +5,7 @@ batch reads or changes) and retired marks.
 write_batch, in the caller's transaction: 1. delete changed or removed plan rows (a retired
 number's among them), COPY the new ones; 2. mark newly retired numbers and delete their
 accesses; 3. COPY new accesses (an access is added once: should one be there already, through a
-staging table, ON CONFLICT DO NOTHING), then keep the newest per number; 4. COPY new
+staging table, ON CONFLICT DO NOTHING), then keep the newest per number (_keep_newest); 4. COPY new
 notifications the same way, so a row already queued (and its delivery state) is left as it
 is. Every COPY is in the binary format, told each column's type by the catalog.
 """
@@ -104,14 +104,27 @@ def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJs
     rows = [(nhs, a.access_id, a.accessed_at, a.author.identity, authors(a.author))
             for (nhs, _), a in batch.accesses.items()]
     _insert_new(views, "access_history", list(ACCESS_COLUMNS), rows)
+    if batch.keep is not None:  # set by the first access added
+        _keep_newest(views, sorted({nhs for nhs, _ in batch.accesses}), batch.keep)
+
+
+def _keep_newest(views: PostgresViews, numbers: list[str], keep: int) -> None:
+    """Delete all but the `keep` newest accesses of each of the numbers. First the numbers
+    over the limit (few: usually none), by the primary key; then their older rows alone. (One
+    statement for both let the planner hash the whole table: a seq scan of every access
+    each batch, 121 ms at 400,000 rows, a tenth of a replay's CPU.)"""
     table = views.table("access_history")
+    over = [row["nhs_number"] for row in views.conn.execute(sql.SQL(
+        "SELECT nhs_number FROM {} WHERE nhs_number = ANY(%s) GROUP BY nhs_number "
+        "HAVING count(*) > %s").format(table), (numbers, keep)).fetchall()]
+    if not over:
+        return
     views.conn.execute(sql.SQL(
         "DELETE FROM {0} h USING (SELECT nhs_number, access_id, row_number() OVER ("
         "PARTITION BY nhs_number ORDER BY accessed_at DESC, access_id DESC) AS newest "
-        "FROM {0} WHERE nhs_number IN (SELECT nhs_number FROM {0} WHERE nhs_number = ANY(%s) "
-        "GROUP BY nhs_number HAVING count(*) > %s)) ranked WHERE ranked.newest > %s "
-        "AND h.nhs_number = ranked.nhs_number AND h.access_id = ranked.access_id").format(table),
-        (sorted({nhs for nhs, _ in batch.accesses}), batch.keep, batch.keep))
+        "FROM {0} WHERE nhs_number = ANY(%s)) ranked WHERE h.nhs_number = ANY(%s) "
+        "AND ranked.newest > %s AND h.nhs_number = ranked.nhs_number "
+        "AND h.access_id = ranked.access_id").format(table), (over, over, keep))
 
 
 def _insert_new(views: PostgresViews, table: str, columns: list[str],
