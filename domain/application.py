@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
@@ -36,7 +36,7 @@ from domain.plans import Plan, PlanKey, PlanType
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord, record_id
 from domain.transcodings import register_domain_transcodings
-from domain.upload_ledger import UploadLedger, ledger_id
+from domain.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
 from domain.upload_shards import Prepared, ShardRunner, ShardWork
 from domain.upload_use_case import UploadApplier
 from domain.uploads import FileCode, LaUpload, RecordOutcome, UploadOutcome, file_code_for
@@ -144,6 +144,8 @@ class CpisApplication(Application[UUID]):
 
     name = APPLICATION_NAME
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES)}
+    # ledgers only: a record's events are few and small, a ledger's hold whole outcomes
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {UploadLedger: SNAPSHOT_EVERY}
 
     def __init__(
         self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now,
@@ -358,7 +360,32 @@ class CpisApplication(Application[UUID]):
         units += applied.brought.items()
         units.sort(key=lambda unit: unit[0])
         records = [event for _, events in units for event in events]
-        self.recorder.insert_events(ThenMapped(records, ledger.collect_events(), to_stored))
+        ledger_events = ledger.collect_events()
+        self.recorder.insert_events(ThenMapped(records, ledger_events, to_stored))
+        self._snapshot_if_due(ledger, ledger_events)
+
+    def _snapshot_if_due(self, ledger: UploadLedger, events: Sequence[Any]) -> None:
+        """The snapshot step of `save`, for the ledger an upload stored itself."""
+        saved: ProcessingEvent[UUID] = ProcessingEvent()
+        saved.events.extend(events)
+        saved.aggregates[ledger.id] = ledger
+        self._take_snapshots(saved)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """A snapshot of each saved aggregate whose new events reached a multiple of its
+        interval, taken from the aggregate as saved. (The library's reads it again from the
+        store - the last snapshot and up to an interval's events, each UploadProcessed a whole
+        file's outcomes: ~0.1 s for 2,000-record files, in every twentieth upload.)"""
+        if self.snapshots is None:
+            return
+        for aggregate in processing_event.aggregates.values():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is not None and any(
+                    event.originator_id == aggregate.id
+                    and event.originator_version % interval == 0
+                    for event in processing_event.events):
+                snapshot_class = getattr(type(aggregate), "Snapshot", Snapshot)
+                self.snapshots.put([snapshot_class.take(aggregate)])
 
     def known_records(self) -> set[UUID]:
         """Ids of every record opened so far, from the notification log (kept up to date).

@@ -30,6 +30,7 @@ from domain.nhs_number import NhsNumber
 from domain.plans import PlanType
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord
+from domain.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
 from domain.views import QueryAnswer
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
@@ -381,5 +382,50 @@ def test_a_ledger_read_again_from_its_events_finds_each_outcome(
         again = other.process_upload(parse_la_file(synthetic_file(3, sequence=2)), "M2", pds)
         assert again == outcomes[1]
         assert other.upload_ledger("X26").version == 3  # nothing recorded again
+    finally:
+        other.close()
+
+
+@pytest.mark.integration
+def test_a_ledger_is_loaded_from_its_latest_snapshot(
+    pg_app: CpisApplication, pg_settings: Settings,
+) -> None:
+    """Every SNAPSHOT_EVERY ledger events a snapshot is taken, by an upload or by a
+    FileResponse: a process loading the ledger reads the last one and only the events after
+    it, and still finds an older message's outcome (read back from its event)."""
+    assert SNAPSHOT_EVERY == 20
+    pds = SyntheticPds.load()
+
+    def upload(sequence: int) -> object:
+        upload = parse_la_file(synthetic_file(2, sequence=sequence, first=3 * sequence))
+        return pg_app.process_upload(upload, f"M{sequence}", pds)
+
+    first = upload(1)  # v1 opened the ledger, v2
+    for sequence in range(2, 19):  # v3-v19
+        upload(sequence)
+    pg_app.record_file_response("X26", "M1", "R1")  # v20: taken by `save`
+    for sequence in range(19, 41):  # v21-v42: v40 taken by the upload itself
+        upload(sequence)
+    other = build_application(pg_settings)
+    try:
+        assert other.snapshots is not None
+        snapshots = other.snapshots.get(ledger_id("X26"))
+        assert [s.originator_version for s in snapshots] == [20, 40]
+        decoded: list[object] = []
+        to_domain_event = other.mapper.to_domain_event
+
+        def counting(stored: Any) -> Any:
+            decoded.append(event := to_domain_event(stored))
+            return event
+
+        other.mapper.to_domain_event = counting  # type: ignore[method-assign,assignment]
+        ledger = other.upload_ledger("X26")
+        assert [type(e).__name__ for e in decoded] == ["Snapshot", "UploadProcessed",
+                                                        "UploadProcessed"]
+        assert (ledger.version, ledger.last_accepted_sequence) == (42, 40)
+        assert ledger.processed == pg_app.upload_ledger("X26").processed
+        assert ledger.responses == {"M1": "R1"}
+        assert other.upload_outcome("X26", "M1") == first
+        assert isinstance(ledger, UploadLedger)
     finally:
         other.close()

@@ -44,6 +44,7 @@ def test_upload_ledger_events_have_their_pinned_topics() -> None:
         Ledger.Opened: "cpis:UploadLedgerOpened.v1",
         Ledger.UploadProcessed: "cpis:UploadProcessed.v1",
         Ledger.FileResponseSent: "cpis:FileResponseSent.v1",
+        Ledger.Snapshot: "cpis:UploadLedgerSnapshot.v1",
     }
     for cls, topic in pinned.items():
         assert topic == getattr(cls, "TOPIC", None)
