@@ -23,6 +23,8 @@ from adapters.views.delivery import DueNotification, NotificationOutbox
 from domain.notifications import NotificationKind
 
 log = logging.getLogger(__name__)
+BATCH = 100  # notifications read from the outbox at a time
+PER_POLL = 2_000  # notifications tried in one poll at most
 
 
 @dataclass
@@ -40,13 +42,21 @@ class NotificationSender:
         self.workflows = workflows
         self.clock = clock
 
-    def send_due(self, limit: int = 100) -> SendReport:
+    def send_due(self, limit: int = BATCH, most: int = PER_POLL) -> SendReport:
+        """Send the due notifications, `limit` at a time, until none is left or `most` have
+        been tried (the rest wait for the next poll, so the inbox is not kept waiting). One
+        batch a poll, as before, let a busy day's accesses queue: 100 a minute at the
+        default poll."""
         report = SendReport()
-        for due in self.outbox.due(self.clock(), limit):
-            if self._send(due):
-                report.sent += 1
-            else:
-                report.failed += 1
+        while (tried := report.sent + report.failed) < most:
+            batch = self.outbox.due(self.clock(), min(limit, most - tried))
+            for due in batch:
+                if self._send(due):
+                    report.sent += 1
+                else:
+                    report.failed += 1
+            if len(batch) < limit:
+                break
         return report
 
     def _send(self, due: DueNotification) -> bool:

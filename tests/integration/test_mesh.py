@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -106,7 +107,8 @@ def test_a_malformed_file_is_answered_cpf01_with_id_minus_one(
     assert xp(xml(reply), "//hl7:acknowledgementFileDetail/hl7:code/@code") == ["CPF01"]
 
 
-def seed_outbox(settings: Settings) -> None:
+def seed_outbox(settings: Settings, extra: int = 0) -> None:
+    """The sample notification pending (its plan in the views), and `extra` more like it."""
     store = build_view_store(settings)
     generation = store.setup()
     with store.connect() as conn:
@@ -114,6 +116,8 @@ def seed_outbox(settings: Settings) -> None:
         n = sample_notification()
         views.put_plan(n.nhs_number, plan(), 2, 5)
         views.add_notification(n)
+        for i in range(extra):
+            views.add_notification(replace(n, notification_id=f"{n.notification_id}-{i}"))
 
 
 def test_a_pending_notification_reaches_the_las_mailbox_once(
@@ -129,6 +133,20 @@ def test_a_pending_notification_reaches_the_las_mailbox_once(
     assert note.workflow_id == "CPIS_ACCESS_NOTIFICATION"
     assert xp(xml(note), "//hl7:referredToLAUploadFile/hl7:value/@extension") == ["5"]
     assert sender.outbox.statuses() == {sample_notification().notification_id: "sent"}
+
+
+def test_a_poll_sends_every_due_notification_in_batches_up_to_its_most(
+    mesh_settings: Settings, mesh: tuple[str, str], cpis_box: Mailbox
+) -> None:
+    seed_outbox(mesh_settings, extra=6)
+    sender = build_notification_sender(mesh_settings, cpis_box)
+    sender.outbox.setup()
+    first = sender.send_due(limit=2, most=5)
+    assert (first.sent, first.failed) == (5, 0)  # batches of 2, 2 and 1
+    assert sender.send_due(limit=2).sent == 2  # the rest: a batch of 2, then an empty one
+    assert sender.send_due(limit=2).sent == 0
+    assert len(take_all(mesh, "X26LA001")) == 7
+    assert set(sender.outbox.statuses().values()) == {"sent"}
 
 
 def test_a_failed_send_is_retried_later_with_back_off(
