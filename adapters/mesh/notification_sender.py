@@ -23,7 +23,7 @@ from adapters.views.delivery import DueNotification, NotificationOutbox
 from domain.notifications import NotificationKind
 
 log = logging.getLogger(__name__)
-BATCH = 100  # notifications read from the outbox at a time
+BATCH = 500  # notifications read from the outbox at a time (each read scans the outbox)
 PER_POLL = 2_000  # notifications tried in one poll at most
 
 
