@@ -24,6 +24,7 @@ from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import build_view_store, topics_of
 from streams.event_codec import encode_event
 from streams.kafka_admin import ensure_topics
+from streams.kafka_assign import assign_at_once
 from streams.replay import replay
 from streams.settings import Settings
 from streams.stored_avro import Message
@@ -65,7 +66,7 @@ def baseline(settings: Settings, topics: Any) -> int:
                          "isolation.level": "read_committed", "enable.auto.commit": False})
     parts = [TopicPartition(t, p, OFFSET_BEGINNING) for t in (topics.plans, topics.accesses)
              for p in range(3)]
-    consumer.assign(parts)
+    assign_at_once(consumer, parts)  # as the replay's workers do
     pending, count = {(p.topic, p.partition) for p in parts}, 0
     schema = settings.views_schema
     info = settings.postgres.conninfo()

@@ -31,6 +31,7 @@ from eventsourcing.persistence import PersistenceError
 
 from streams.gc_tuning import fewer_collections
 from streams.kafka_admin import MAX_MESSAGE_BYTES
+from streams.kafka_assign import assign_at_once
 from streams.relay_reading import Batch, BatchEncoder, BatchReader
 from streams.stored_avro import Message
 from streams.topics import Topics
@@ -79,7 +80,8 @@ def read_committed_position(config: RelayConfig) -> int:
         "enable.partition.eof": True, "fetch.wait.max.ms": 10,  # EOF at once, not in 0.5 s
     })
     try:
-        consumer.assign([TopicPartition(config.topics.relay_position, 0, OFFSET_BEGINNING)])
+        assign_at_once(consumer, [TopicPartition(config.topics.relay_position, 0,
+                                                 OFFSET_BEGINNING)])
         position = 0
         while True:
             message = consumer.poll(10.0)

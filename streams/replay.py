@@ -32,6 +32,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro_registry import SchemaRegistry
 from streams.gc_tuning import fewer_collections
+from streams.kafka_assign import assign_at_once
 from streams.output import LOG_FORMAT
 from streams.projector import as_message
 from streams.topics import Topics
@@ -157,7 +158,8 @@ def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
     dead = CountingDeadLetters()
     total = 0
     try:
-        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in job.partitions])
+        assign_at_once(consumer, [TopicPartition(t, p, OFFSET_BEGINNING)
+                                  for t, p in job.partitions])
         pending = set(job.partitions)
         with store.connect() as conn:
             views = PostgresViews(conn, store.schema, job.generation)
