@@ -37,8 +37,10 @@ def first_message_log(kafka: str, topic: str,
     try:
         assign(consumer, [TopicPartition(topic, 0, OFFSET_BEGINNING)])
         message = None
-        while message is None:
-            message = consumer.poll(10.0)
+        for _ in range(6):  # 30 s at most
+            if (message := consumer.poll(5.0)) is not None:
+                break
+        assert message is not None, "no message within 30 s"
         assert message.error() is None
         assert message.value() == b"first"
     finally:
