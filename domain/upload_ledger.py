@@ -95,7 +95,7 @@ class UploadLedger(CopiedByContainers, Aggregate):
         return None
 
     def record_upload(self, mesh_message_id: str, outcome: UploadOutcome) -> None:
-        if mesh_message_id in self.processed:
+        if self.has_processed(mesh_message_id):
             return
         self._upload_processed(ods_code=self.ods_code, mesh_message_id=mesh_message_id,
                                outcome=outcome)
