@@ -31,7 +31,7 @@ from streams.bootstrap import build_application, build_relay, topics_of
 from streams.event_codec import encode_event, message_key
 from streams.kafka_admin import ensure_topics
 from streams.relay import BATCH_SIZE as RELAY_BATCH
-from streams.relay import POLL_EVERY
+from streams.relay import POLL_EVERY, TRANSACTION_EVENTS
 from streams.settings import Settings
 from streams.stored_avro import Message
 from streams.topics import Topics
@@ -67,7 +67,7 @@ def run(settings: Settings, events: int = 40_000) -> Result:
                    "baseline_rates": [round(count / b[1]) for b in baselines],
                    "startup_seconds": median(r[0] for r in runs),
                    "baseline_startup_seconds": median(b[0] for b in baselines),
-                   "batch_size": BATCH})
+                   "batch_size": BATCH, "transaction_events": TRANSACTION_EVENTS})
 
 
 def load_records(app: CpisApplication, records: int) -> None:

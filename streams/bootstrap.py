@@ -22,6 +22,7 @@ from streams.avro_registry import SchemaRegistry
 from streams.forked_shards import ForkedShards
 from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
 from streams.relay import BATCH_SIZE as RELAY_BATCH
+from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
 from streams.relay import Relay, RelayConfig
 from streams.relay_reading import BatchEncoder
 from streams.settings import Settings
@@ -80,10 +81,11 @@ def build_notification_sender(settings: Settings, mailbox: Mailbox) -> Notificat
                               settings.workflows, utc_now)
 
 
-def build_relay(settings: Settings, app: CpisApplication, batch_size: int = RELAY_BATCH
-                ) -> Relay:
+def build_relay(settings: Settings, app: CpisApplication, batch_size: int = RELAY_BATCH,
+                transaction_events: int = RELAY_TRANSACTION) -> Relay:
     config = RelayConfig(settings.require_kafka(), topics_of(settings),
-                         transactional_id=f"{settings.topic_prefix}cpis-relay")
+                         transactional_id=f"{settings.topic_prefix}cpis-relay",
+                         transaction_events=transaction_events)
     return Relay(BatchEncoder(app, SchemaRegistry(), config.topics, batch_size), config)
 
 

@@ -31,6 +31,7 @@ from streams.kafka_admin import ensure_topics
 from streams.output import LOG_FORMAT
 from streams.projector import DEFAULT_INSTANCE
 from streams.relay import BATCH_SIZE as RELAY_BATCH
+from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
 from streams.relay import MessageTooLargeError
 from streams.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.replay import ReplayStoppedError, replay
@@ -77,7 +78,8 @@ def _relay(settings: Settings, args: argparse.Namespace) -> int:
     ensure_topics(settings.require_kafka(), topics_of(settings))
     app = build_application(settings)
     try:
-        relay = build_relay(settings, app, batch_size=args.batch_size)
+        relay = build_relay(settings, app, batch_size=args.batch_size,
+                            transaction_events=args.transaction_events)
         count = relay.run(stop=args.stop, until_caught_up=args.until_caught_up)
     finally:
         app.close()
@@ -185,7 +187,11 @@ def parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="publish stored events to Kafka (exactly once)")
     relay.add_argument("--until-caught-up", action="store_true",
                        help="exit when every stored event is published")
-    relay.add_argument("--batch-size", type=_positive, default=RELAY_BATCH)
+    relay.add_argument("--batch-size", type=_positive, default=RELAY_BATCH,
+                       help=f"events read from the store at a time (default {RELAY_BATCH:,})")
+    relay.add_argument("--transaction-events", type=_positive, default=RELAY_TRANSACTION,
+                       help="events per Kafka transaction at most (default "
+                            f"{RELAY_TRANSACTION:,})")
     relay.set_defaults(handler=_relay)
     project = commands.add_parser("project", help="build the PostgreSQL views from Kafka")
     project.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",

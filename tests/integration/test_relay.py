@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from confluent_kafka import Producer
 
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
@@ -19,7 +20,7 @@ from domain.uploads import MAX_RECORDS
 from streams.avro_registry import MAGIC, SchemaRegistry
 from streams.bootstrap import build_relay, topics_of
 from streams.event_codec import decode_event
-from streams.relay import MessageTooLargeError, read_committed_position
+from streams.relay import MessageTooLargeError, Relay, read_committed_position
 from streams.settings import Settings
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
 from tests.kafka_reading import read_all, read_events
@@ -60,6 +61,48 @@ def test_events_of_one_nhs_number_arrive_in_version_order(
     assert len(versions) == 3
     for seen in versions.values():
         assert seen == sorted(seen)
+
+
+def test_a_transaction_takes_batch_after_batch_until_it_holds_its_events(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """Reads of 4 events, transactions of at most 8: three commits for 20 events, each
+    naming the last position it holds; every event published once."""
+    populate(stream_app, children=5, accesses_each=2)
+    relay = build_relay(stream_settings, stream_app, batch_size=4)
+    relay.config = replace(relay.config, transaction_events=8)
+    commits: list[tuple[int, int]] = []
+    relay.on_batch = lambda events, last: commits.append((events, last))
+    assert relay.run(until_caught_up=True) == 20
+    assert commits == [(8, 8), (8, 16), (4, 20)]
+    assert read_committed_position(relay.config) == 20
+    published = read_events(stream_settings.kafka_bootstrap, topics_of(stream_settings).plans)
+    assert sorted(p for _, _, p in published) == [1, 2, 5, 6, 9, 10, 13, 14, 17, 18]
+
+
+class SmallQueueRelay(Relay):
+    """A relay whose librdkafka queue holds 3 messages: producing more waits for room."""
+
+    def _producer(self) -> Producer:
+        producer = Producer({"bootstrap.servers": self.config.bootstrap,
+                             "transactional.id": self.config.transactional_id,
+                             "enable.idempotence": True, "acks": "all",
+                             "queue.buffering.max.messages": 3})
+        producer.init_transactions(30)
+        return producer
+
+
+def test_a_full_producer_queue_is_waited_on_and_nothing_is_lost_or_doubled(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    populate(stream_app, children=3, accesses_each=3)
+    built = build_relay(stream_settings, stream_app)
+    relay = SmallQueueRelay(built.encoder, built.config)
+    assert relay.run(until_caught_up=True) == 3 * 5
+    kafka, topics = stream_settings.kafka_bootstrap, topics_of(stream_settings)
+    accesses = read_events(kafka, topics.accesses)
+    assert sorted(p for _, _, p in accesses) == [3, 4, 5, 8, 9, 10, 13, 14, 15]
+    assert len(read_all(kafka, topics.la_notifications)) == 9
 
 
 def test_each_access_causes_one_notification_per_responsible_local_authority(

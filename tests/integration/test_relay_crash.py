@@ -15,13 +15,15 @@ from tests.builders import populate
 from tests.kafka_reading import read_events
 from tests.services import cli_env
 
-# events a run has published (as it logs) when its kill -9 lands, mid-way through the next batch
+# events a run has published (as it logs) when its kill -9 lands, mid-way through the next
+# transaction (of two reads of 9 events)
 KILL_AFTER = (45, 180, 270)
 
 
 def start_relay(settings: Settings, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "relay", "--batch-size", "9", *extra],
+        [sys.executable, "-m", "streams.cli", "relay", "--batch-size", "9",
+         "--transaction-events", "18", *extra],
         env=cli_env(settings), stderr=subprocess.PIPE, text=True,
     )
 
