@@ -23,6 +23,7 @@ from eventsourcing.persistence import Notification
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.common import Result, fresh_schemas, timed
+from bench.cpu import cpu_split, per_event_us
 from bench.ingest import synthetic_file
 from domain.application import CpisApplication
 from domain.uploads import MAX_RECORDS
@@ -31,11 +32,12 @@ from streams.bootstrap import build_application, build_relay, topics_of
 from streams.event_codec import encode_event, message_key
 from streams.kafka_admin import ensure_topics
 from streams.relay import BATCH_SIZE as RELAY_BATCH
-from streams.relay import POLL_EVERY, TRANSACTION_EVENTS
+from streams.relay import LINGER_MS, POLL_EVERY, TRANSACTION_EVENTS
 from streams.settings import Settings
 from streams.stored_avro import Message
 from streams.topics import Topics
 
+Round = tuple[float, float, dict[str, float]]  # start-up s, timed s, CPU s by process
 BATCH = RELAY_BATCH  # events per read of the store, as `cpis relay` by default
 ROUNDS = 5  # of each, median reported: two cores shared with the broker make single runs noisy
 
@@ -46,10 +48,13 @@ def run(settings: Settings, events: int = 40_000) -> Result:
         try:
             load_records(app, events // 2)
             rounds = [replace(bench, topic_prefix=f"{bench.topic_prefix}r{i}.")
-                      for i in range(ROUNDS)]
+                      for i in range(ROUNDS + 1)]
             for each in rounds:  # all created before any is timed, as the baseline's are
                 ensure_topics(each.require_kafka(), topics_of(each))
-            runs = [relay_round(each, app) for each in rounds]
+            # the first round warms the broker up, untimed: a broker just started spends
+            # twice the CPU an event while its JIT compiles (3.3 against 1.3 us), and the
+            # baseline, run after the relay, always met a warm one
+            runs = [relay_round(each, app) for each in rounds][1:]
             # read only now: 40,000 live objects during the runs would slow the relay's
             # garbage collections, which no real relay carries
             stored = app.recorder.select_notifications(start=1, limit=events + 10)
@@ -70,6 +75,9 @@ def run(settings: Settings, events: int = 40_000) -> Result:
                    "baseline_rates": [round(count / b[1]) for b in baselines],
                    "startup_seconds": median(r[0] for r in runs),
                    "baseline_startup_seconds": median(b[0] for b in baselines),
+                   # CPU an event while timed: this process, PostgreSQL, the broker
+                   "cpu_us_per_event": median_cpu(runs, count),
+                   "baseline_cpu_us_per_event": median_cpu(baselines, count),
                    "batch_size": BATCH, "transaction_events": TRANSACTION_EVENTS})
 
 
@@ -85,18 +93,19 @@ def load_records(app: CpisApplication, records: int) -> None:
             raise RuntimeError(f"bench upload {i + 1}: {outcome.failed} records failed")
 
 
-def relay_round(settings: Settings, app: CpisApplication) -> tuple[float, float]:
-    """(start-up seconds, publishing seconds) of a new relay over the whole store, onto
-    fresh topics (created already)."""
+def relay_round(settings: Settings, app: CpisApplication) -> Round:
+    """(start-up seconds, publishing seconds, CPU split while publishing) of a new relay over
+    the whole store, onto fresh topics (created already)."""
     relay = build_relay(settings, app, batch_size=BATCH)
     producer: list[Producer] = []
     startup = timed(lambda: producer.append(relay.start()))
     try:
-        seconds = timed(lambda: relay.publish(producer[0], until_caught_up=True))
+        with cpu_split() as split:
+            seconds = timed(lambda: relay.publish(producer[0], until_caught_up=True))
         producer[0].flush(10)
     finally:
         relay.close()
-    return startup, seconds
+    return startup, seconds, split
 
 
 def plain_messages(app: CpisApplication, stored: Sequence[Notification], topics: Topics
@@ -126,7 +135,7 @@ def new_producer(bootstrap: str, undelivered: Undelivered) -> Producer:
     """The baseline's producer: idempotent, acks=all, batched and compressed as the relay's,
     a delivery report only for a message that failed."""
     return Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                     "acks": "all", "linger.ms": 5, "compression.type": "lz4",
+                     "acks": "all", "linger.ms": LINGER_MS, "compression.type": "lz4",
                      "on_delivery": undelivered, "delivery.report.only.error": True})
 
 
@@ -168,11 +177,20 @@ def produce_plain(bootstrap: str, messages: list[Message]) -> None:
     produce_all(new_producer(bootstrap, undelivered), messages, undelivered)
 
 
-def baseline_round(bootstrap: str, messages: list[Message]) -> tuple[float, float]:
-    """(start-up seconds, producing seconds) of plain produce, timed as the relay is: from
-    its first message to its last acknowledgement, the producer's start-up apart."""
+def baseline_round(bootstrap: str, messages: list[Message]) -> Round:
+    """(start-up seconds, producing seconds, CPU split while producing) of plain produce,
+    timed as the relay is: from its first message to its last acknowledgement, the
+    producer's start-up apart."""
     undelivered = Undelivered()
     producer: list[Producer] = []
     startup = timed(lambda: producer.append(
         plain_producer(bootstrap, {t for t, _, _ in messages}, undelivered)))
-    return startup, timed(lambda: produce_all(producer[0], messages, undelivered))
+    with cpu_split() as split:
+        seconds = timed(lambda: produce_all(producer[0], messages, undelivered))
+    return startup, seconds, split
+
+
+def median_cpu(rounds: list[Round], events: int) -> dict[str, float]:
+    """The median over the rounds of each share's CPU microseconds an event."""
+    each = [per_event_us(split, events) for _, _, split in rounds]
+    return {share: median(e.get(share, 0.0) for e in each) for share in each[0]}
