@@ -1,10 +1,11 @@
 """Relay: stored events -> Avro -> Kafka, exactly once and in order per NHS number.
 
-Each Kafka transaction holds (1) every event of a run of batches read from the store, on its
-topic, keyed by NHS number, (2) the LA notifications those events cause, and (3) the
-event-store position of the last event on the relay-position topic. A crash anywhere aborts the open
-transaction; on restart the relay reads the last committed position (read_committed) and
-carries on after it. The fixed transactional.id fences an older relay still running.
+Each Kafka transaction holds (1) every event of a run of batches read from the store, on
+its topic, keyed by NHS number, (2) the LA notifications those events cause, and (3) the
+event-store position of the last event on the relay-position topic. A crash anywhere
+aborts the open transaction; on restart the relay reads the last committed position
+(read_committed) and carries on after it. The fixed transactional.id fences an older relay
+still running.
 
 Kafka or the event store going away (a broker or PostgreSQL restart) does not end the relay:
 it drops its producer and starts again - fencing aborts the open transaction, and it re-reads
@@ -179,30 +180,40 @@ class Relay:
 
     def _publish_batches(self, reader: BatchReader, producer: Producer,
                          stop: Callable[[], bool], until_caught_up: bool) -> int:
-        upcoming = reader.submit(self.position)
+        upcoming = reader.submit(self.position, self._read_limit(0))
         while not stop():
             batch = upcoming.result()
             if not batch.events:
                 if until_caught_up:
                     break
                 time.sleep(self.config.idle_sleep)
-                upcoming = reader.submit(self.position)
+                upcoming = reader.submit(self.position, self._read_limit(0))
                 continue
-            upcoming = self._publish_transaction(producer, reader, batch)
+            upcoming = self._publish_transaction(producer, reader, batch, stop)
         return self.published
 
-    def _publish_transaction(self, producer: Producer, reader: BatchReader, batch: Batch
-                             ) -> Future[Batch]:
+    def _read_limit(self, events: int) -> int:
+        """Events the next read may take, the open transaction holding `events` (a read for
+        the next transaction when it is full)."""
+        room = self.config.transaction_events - events
+        if room <= 0:
+            room = self.config.transaction_events
+        return min(self.encoder.batch_size, room)
+
+    def _publish_transaction(self, producer: Producer, reader: BatchReader, batch: Batch,
+                             stop: Callable[[], bool]) -> Future[Batch]:
         """One Kafka transaction: `batch`, then the batches after it as they are read (each
-        read while the one before is produced), until it holds `transaction_events` events
-        or the log has no more; then the position and the commit. Gives the next read."""
+        read while the one before is produced), until it holds `transaction_events` events,
+        the log has no more or `stop()`; then the position and the commit. Gives the next
+        read."""
         producer.begin_transaction()
         events = 0
         while True:
-            upcoming = reader.submit(batch.last_position)
+            events += batch.events
+            upcoming = reader.submit(batch.last_position, self._read_limit(events))
             self._produce(producer, batch)
-            events, last = events + batch.events, batch.last_position
-            if events >= self.config.transaction_events:
+            last = batch.last_position
+            if events >= self.config.transaction_events or stop():
                 break
             batch = upcoming.result()
             if not batch.events:

@@ -51,8 +51,9 @@ class BatchEncoder:
         plain = isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro
         self.stored = StoredMessages(registry, topics.stored_topics if plain else {})
 
-    def read(self, after: int) -> Batch:
-        rows = self.log.select_log(after, self.batch_size)
+    def read(self, after: int, limit: int | None = None) -> Batch:
+        """The batch after `after`: up to `limit` events (`batch_size` when None)."""
+        rows = self.log.select_log(after, self.batch_size if limit is None else limit)
         messages = self.stored.messages(rows, self._domain_messages)
         return Batch(messages, rows[-1][0] if rows else after, len(rows))
 
@@ -77,8 +78,8 @@ class BatchReader:
         self.encoder = encoder
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="relay-read")
 
-    def submit(self, after: int) -> Future[Batch]:
-        return self.executor.submit(self.encoder.read, after)
+    def submit(self, after: int, limit: int | None = None) -> Future[Batch]:
+        return self.executor.submit(self.encoder.read, after, limit)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

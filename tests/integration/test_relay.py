@@ -63,18 +63,24 @@ def test_events_of_one_nhs_number_arrive_in_version_order(
         assert seen == sorted(seen)
 
 
+@pytest.mark.parametrize(("read", "transaction", "commits"), [
+    (4, 8, [(8, 8), (8, 16), (4, 20)]),
+    (4, 6, [(6, 6), (6, 12), (6, 18), (2, 20)]),  # the last read of each is cut to fit
+    (10, 3, [(3, 3 * i) for i in range(1, 7)] + [(2, 20)]),  # reads no larger than one
+])
 def test_a_transaction_takes_batch_after_batch_until_it_holds_its_events(
-    stream_settings: Settings, stream_app: CpisApplication
+    stream_settings: Settings, stream_app: CpisApplication, read: int, transaction: int,
+    commits: list[tuple[int, int]],
 ) -> None:
-    """Reads of 4 events, transactions of at most 8: three commits for 20 events, each
-    naming the last position it holds; every event published once."""
+    """Transactions of at most `transaction` events over reads of `read`: each commit
+    names the last position it holds; every event published once."""
     populate(stream_app, children=5, accesses_each=2)
-    relay = build_relay(stream_settings, stream_app, batch_size=4)
-    relay.config = replace(relay.config, transaction_events=8)
-    commits: list[tuple[int, int]] = []
-    relay.on_batch = lambda events, last: commits.append((events, last))
+    relay = build_relay(stream_settings, stream_app, batch_size=read,
+                        transaction_events=transaction)
+    committed: list[tuple[int, int]] = []
+    relay.on_batch = lambda events, last: committed.append((events, last))
     assert relay.run(until_caught_up=True) == 20
-    assert commits == [(8, 8), (8, 16), (4, 20)]
+    assert committed == commits
     assert read_committed_position(relay.config) == 20
     published = read_events(stream_settings.kafka_bootstrap, topics_of(stream_settings).plans)
     assert sorted(p for _, _, p in published) == [1, 2, 5, 6, 9, 10, 13, 14, 17, 18]
