@@ -187,10 +187,10 @@ def parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="publish stored events to Kafka (exactly once)")
     relay.add_argument("--until-caught-up", action="store_true",
                        help="exit when every stored event is published")
-    relay.add_argument("--batch-size", type=_positive, default=RELAY_BATCH,
+    relay.add_argument("--batch-size", type=_positive, default=RELAY_BATCH, metavar="N",
                        help=f"events read from the store at a time (default {RELAY_BATCH:,})")
     relay.add_argument("--transaction-events", type=_positive, default=RELAY_TRANSACTION,
-                       help="events per Kafka transaction at most (default "
+                       metavar="N", help="events per Kafka transaction at most (default "
                             f"{RELAY_TRANSACTION:,})")
     relay.set_defaults(handler=_relay)
     project = commands.add_parser("project", help="build the PostgreSQL views from Kafka")
