@@ -86,11 +86,16 @@ def load_records(app: CpisApplication, records: int) -> None:
     pds, files = SyntheticPds.load(), -(-records // MAX_RECORDS)
     for i in range(files):
         count = min(MAX_RECORDS, records - i * MAX_RECORDS)
-        # 11 candidate numbers give at least 10 with a valid check digit: no number twice
-        data = synthetic_file(count, sequence=i + 1, first=i * (MAX_RECORDS * 11 // 10 + 1))
+        data = synthetic_file(count, sequence=i + 1, first=load_records_first(i))
         outcome = app.process_upload(parse_la_file(data), f"BENCH-{i}", pds)
         if outcome.failed or outcome.successful != count:
             raise RuntimeError(f"bench upload {i + 1}: {outcome.failed} records failed")
+
+
+def load_records_first(file: int) -> int:
+    """The first candidate NHS number of the `file`-th (from 0) upload load_records makes: 11
+    candidates give at least 10 with a valid check digit, so no number comes twice."""
+    return file * (MAX_RECORDS * 11 // 10 + 1)
 
 
 def relay_round(settings: Settings, app: CpisApplication) -> Round:
