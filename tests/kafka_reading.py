@@ -9,7 +9,6 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import decode_event
-from streams.kafka_assign import assign_at_once
 
 
 def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
@@ -20,9 +19,10 @@ def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
         "enable.partition.eof": True,
     })
     try:
+        # the topic's metadata, read first: what assign_at_once would read again, so the
+        # partitions are fetched at once (streams/kafka_assign.py)
         partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
-        assign_at_once(consumer, [TopicPartition(topic, p, OFFSET_BEGINNING)
-                                  for p in partitions])
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         pending, messages = set(partitions), []
         while pending:
             m = consumer.poll(timeout)
