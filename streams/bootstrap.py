@@ -9,6 +9,7 @@ from datetime import datetime
 
 from eventsourcing.persistence import InternalError
 
+from adapters.event_store.postgres_recorder import CommitOrderedRecorder
 from adapters.hl7v3.query_service import Hl7QueryService
 from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.notification_sender import NotificationSender
@@ -17,7 +18,7 @@ from adapters.pds.synthetic import SyntheticPds
 from adapters.views.delivery import NotificationOutbox
 from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication, utc_now
-from streams.avro_mapper import avro_mapper
+from streams.avro_mapper import AvroEventMapper, avro_mapper
 from streams.avro_registry import SchemaRegistry
 from streams.forked_shards import ForkedShards
 from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
@@ -26,6 +27,7 @@ from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
 from streams.relay import Relay, RelayConfig
 from streams.relay_reading import BatchEncoder
 from streams.settings import Settings
+from streams.stored_avro import with_position
 from streams.topics import Topics
 
 
@@ -36,15 +38,25 @@ def build_application(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 6):
         try:
-            return CpisApplication(env=settings.event_store_env(), clock=clock,
-                                   mapper=avro_mapper(SchemaRegistry()),
-                                   shards=_upload_shards(settings))
+            return _positions_written(CpisApplication(
+                env=settings.event_store_env(), clock=clock,
+                mapper=avro_mapper(SchemaRegistry()), shards=_upload_shards(settings)))
         except InternalError as error:
             # processes starting together race to create the tables and functions
             if "concurrently" not in str(error) or attempt == 5:
                 raise
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _positions_written(app: CpisApplication) -> CpisApplication:
+    """The PostgreSQL recorder told to write each copied event's position into its state,
+    where states are the plain Avro messages the relay publishes."""
+    mapper = app.mapper
+    if isinstance(app.recorder, CommitOrderedRecorder) \
+            and isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro:
+        app.recorder.write_position = with_position
+    return app
 
 
 def _upload_shards(settings: Settings) -> ForkedShards | None:

@@ -50,34 +50,68 @@ class StoredMessages:
         publish (stored as JSON, causing notifications, or of an unknown schema: the domain
         path raises the clear error)."""
         out: list[Message] = []
-        add, extend, route_of, notifying = out.append, out.extend, self.routes.get, NOTIFYING
+        add, extend, route_of = out.append, out.extend, self.routes.get
+        notifying, long = NOTIFYING, _long
         for position, event_topic, state, originator, version in rows:
             topic = None if event_topic in notifying else route_of(state[:HEADER])
             if topic is None:
                 extend(domain((position, event_topic, state, originator, version)))
                 continue
-            # the common case inline: id length, version and position one byte each (a
-            # record id is 36 characters, a version under 64), the stored position 0
+            # the common cases inline: id length and version one byte each (a record id is
+            # 36 characters, a version under 64), the key's length one byte
             size = state[HEADER]
-            if size < 0x80 and state[at := HEADER + 1 + (size >> 1)] < 0x80 \
-                    and state[at + 1] == STORED_POSITION and state[at + 2] < 0x80:
-                key = state[at + 3:at + 3 + (state[at + 2] >> 1)]
-                add((topic, state[:at + 1] + _long(position) + state[at + 2:], key))
-            else:
-                value, key = published(state, position)
-                add((topic, value, key))
+            if size < 0x80 and state[at := HEADER + 1 + (size >> 1)] < 0x80:
+                if state[at + 1] == STORED_POSITION:  # position 0: write it in
+                    if state[at + 2] < 0x80:
+                        add((topic, state[:at + 1] + long(position) + state[at + 2:],
+                             state[at + 3:at + 3 + (state[at + 2] >> 1)]))
+                        continue
+                else:  # written in as stored: published as it is, once it is checked to be
+                    # this row's position (three bytes inline: positions 8,192 to 1,048,575)
+                    n = position << 1
+                    if 0x4000 <= n < 0x200000:
+                        end = at + 4
+                        held = state[at + 1] == n & 0x7F | 0x80 \
+                            and state[at + 2] == (n >> 7) & 0x7F | 0x80 \
+                            and state[at + 3] == n >> 14
+                    else:
+                        written = long(position)
+                        end = at + 1 + len(written)
+                        held = state[at + 1:end] == written
+                    if held and state[end] < 0x80:
+                        add((topic, state, state[end + 1:end + 1 + (state[end] >> 1)]))
+                        continue
+            value, key = published(state, position)
+            add((topic, value, key))
         return out
 
 
 def published(state: bytes, position: int) -> tuple[bytes, bytes]:
-    """(value, key): the stored message with its position written in, and its Kafka key."""
+    """(value, key): the stored message with its position written in (as it is when it holds
+    the position already), and its Kafka key."""
     at = _skip_string(state, HEADER)  # record or ledger id
     _, start = _read_long(state, at)  # version
-    if state[start] != STORED_POSITION:
-        raise ValueError(f"stored event at position {position} already holds a position")
-    size, at = _read_long(state, start + 1)
-    key = state[at:at + size]  # the NHS number (or ODS code) as UTF-8: the Kafka key
+    held, at = _read_long(state, start)
+    if held not in (STORED_POSITION, position):
+        raise ValueError(f"stored event at position {position} holds position {held}")
+    size, key_at = _read_long(state, at)
+    key = state[key_at:key_at + size]  # the NHS number (or ODS code) as UTF-8: the Kafka key
+    if held == position:
+        return state, key
     return state[:start] + _long(position) + state[start + 1:], key
+
+
+def with_position(state: bytes, position: int) -> bytes:
+    """A stored event's state with its event-store position written in: the message the
+    relay publishes, byte for byte. A state that is not an Avro message (an event stored as
+    JSON) is left as it is."""
+    if not state.startswith(MAGIC):
+        return state
+    size = state[HEADER]  # the common layout inline, as in StoredMessages.messages
+    if size < 0x80 and state[at := HEADER + 1 + (size >> 1)] < 0x80 \
+            and state[at + 1] == STORED_POSITION:
+        return state[:at + 1] + _long(position) + state[at + 2:]
+    return published(state, position)[0]
 
 
 def _read_long(data: bytes, at: int) -> tuple[int, int]:

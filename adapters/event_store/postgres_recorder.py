@@ -14,17 +14,21 @@ relay's own read (`select_log`) gives plain rows, the originator id as its 16 by
 `Notification` and a `UUID` built for each event were three quarters of that read. And it
 writes a large save (an LA upload) with COPY, under the same lock: the library's function
 takes an array of composite values that psycopg builds in Python, which cost more than the
-insert itself.
+insert itself. The COPY takes its ids from the table's sequence first and writes each into
+its event's state (`write_position`, given by the composition root): the relay then
+publishes those events as stored, where writing the position in as it published was a third
+of its reading time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -32,6 +36,8 @@ from adapters.event_store.event_log import LogRow, row_notification
 
 TOPIC = "adapters.event_store.postgres_recorder:CommitOrderedRecorder"
 COPY_FROM = 64  # events in one save; smaller saves take the library's one-round-trip function
+# (state, notification id) -> the state holding that id, as the relay publishes it
+PositionWriter = Callable[[bytes, int], bytes]
 
 
 class CommitOrderedRecorder(PostgresApplicationRecorder):
@@ -61,8 +67,12 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
         )
         self._table = SQL("{schema}.{table}").format(
             schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-        self._highest = SQL("SELECT COALESCE(max(notification_id), 0) FROM {}").format(
-            self._table)
+        # the last of %s consecutive ids taken from the table's sequence
+        self._reserve = SQL(
+            "SELECT setval(s, nextval(s) + %s - 1) FROM CAST(pg_get_serial_sequence("
+            "quote_ident(%s) || '.' || quote_ident(%s), 'notification_id') AS regclass) AS s")
+        # writes an event's id into its state as it is copied; None leaves states as they are
+        self.write_position: PositionWriter | None = None
         self._uuid_ids = self.datastore.originator_id_type == "uuid"
         self._select_log = SQL(
             "SELECT notification_id, topic, state, {}, originator_version FROM {} "
@@ -110,28 +120,40 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
         return self._copy_events(stored_events)
 
     def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """COPY the events in one transaction holding the table's EXCLUSIVE lock: every id
-        above the highest one before the COPY is one of them, in order; without a gap (ids
-        a rolled-back insert took) they are the ones up to the highest after it."""
-        table = self._table
+        """COPY the events in one transaction holding the table's EXCLUSIVE lock, with ids
+        taken from the table's sequence under that lock: consecutive, and above every id
+        saved before. Each event's id is written into its state first (`write_position`),
+        so the relay publishes it as stored."""
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(SQL("SET LOCAL lock_timeout = '{}s'").format(
                 self.datastore.lock_timeout))
-            curs.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+            curs.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self._table))
             curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)))
-            before = curs.execute(self._highest).fetchone()
-            with curs.copy(SQL("COPY {} (originator_id, originator_version, topic, state) "
-                               "FROM STDIN (FORMAT BINARY)").format(table)) as copy:
-                copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
-                for event in stored_events:
-                    copy.write_row((event.originator_id, event.originator_version, event.topic,
-                                    event.state))
-            first = (before[0] if before else 0) + 1
-            after = curs.execute(self._highest).fetchone()
-            last = after[0] if after else 0
-            if last - first + 1 == len(stored_events):  # no gap: they are first..last
-                return list(range(first, last + 1))
-            curs.execute(SQL("SELECT notification_id FROM {} WHERE notification_id >= %s "
-                             "ORDER BY notification_id").format(table), (first,))
-            return [row[0] for row in curs.fetchall()]
+            ids = self._reserve_ids(curs, len(stored_events))
+            self._copy(curs, ids, stored_events)
+            return ids
+
+    def _reserve_ids(self, curs: Cursor[tuple[Any, ...]], count: int) -> list[int]:
+        """`count` consecutive ids from the table's sequence (a COPY rolled back leaves
+        them unused: a gap, as a failed insert leaves one)."""
+        row = curs.execute(self._reserve, (count, self.datastore.schema,
+                                           self.events_table_name)).fetchone()
+        if row is None:
+            raise RuntimeError("no notification id sequence answered")
+        last = int(row[0])
+        return list(range(last - count + 1, last + 1))
+
+    def _copy(self, curs: Cursor[tuple[Any, ...]], ids: list[int],
+              stored_events: Sequence[StoredEvent]) -> None:
+        write = self.write_position
+        with curs.copy(SQL("COPY {} (notification_id, originator_id, originator_version, "
+                           "topic, state) FROM STDIN (FORMAT BINARY)").format(self._table)
+                       ) as copy:
+            copy.set_types(["int8", self.datastore.originator_id_type, "int8", "text",
+                            "bytea"])
+            row = copy.write_row
+            for notification_id, event in zip(ids, stored_events, strict=True):
+                state = event.state if write is None else write(event.state, notification_id)
+                row((notification_id, event.originator_id, event.originator_version,
+                     event.topic, state))

@@ -32,8 +32,10 @@ from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord
 from domain.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
 from domain.views import QueryAnswer
+from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
+from streams.stored_avro import with_position
 from tests.builders import (
     CHILD,
     LA_A,
@@ -50,6 +52,7 @@ from tests.builders import (
 from tests.conftest import Clock
 from tests.services import fresh_schema
 
+REGISTRY = SchemaRegistry()
 HL7 = Provenance(Channel.HL7V3, message_id="HL7-MSG", asid="200000000001")
 
 
@@ -305,8 +308,11 @@ def test_a_large_save_is_copied_and_returns_its_notification_ids_in_order(
     ids = pg_app.recorder.insert_events(stored)
     assert ids == list(range(3, 3 + COPY_FROM))
     read = pg_app.recorder.select_notifications(3, COPY_FROM + 10)
-    assert [(n.id, n.originator_id, n.state) for n in read] == [
-        (i, s.originator_id, s.state) for i, s in zip(ids, stored, strict=True)]
+    assert [(n.id, n.originator_id, n.state) for n in read] == [  # each holds its own id
+        (i, s.originator_id, with_position(s.state, i)) for i, s in zip(ids, stored, strict=True)]
+    assert [REGISTRY.decode(n.state)[1]["position"] for n in read] == ids
+    assert [pg_app.mapper.to_domain_event(n) for n in read] == [  # read back as they were
+        pg_app.mapper.to_domain_event(s) for s in stored]
     with pytest.raises(IntegrityError):  # the same versions again: refused, all of them
         pg_app.recorder.insert_events([*stored[1:], stored[0]])
     assert pg_app.recorder.max_notification_id() == 2 + COPY_FROM

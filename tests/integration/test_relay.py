@@ -19,11 +19,13 @@ from domain.record import ChildProtectionRecord as Record
 from domain.uploads import MAX_RECORDS
 from streams.avro_registry import MAGIC, SchemaRegistry
 from streams.bootstrap import build_relay, topics_of
-from streams.event_codec import decode_event
+from streams.event_codec import decode_event, encode_event
 from streams.relay import MessageTooLargeError, Relay, read_committed_position
 from streams.settings import Settings
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
 from tests.kafka_reading import read_all, read_events
+
+REGISTRY = SchemaRegistry()
 
 
 def test_every_stored_event_is_published_once_on_its_topic_keyed_by_nhs_number(
@@ -161,6 +163,29 @@ def test_a_store_holding_json_and_avro_events_is_published_alike(
         (e.nhs_number.value, e) for e in stored]
     assert [position for _, _, position in published] == list(range(1, 7))
     assert len(read_all(kafka, topics.la_notifications)) == 2
+
+
+def test_copied_events_holding_their_positions_are_published_as_the_domain_encodes_them(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """A large upload is copied with each event's position written in, a small save takes
+    the library's insert (position 0, written in by the relay): both give, byte for byte,
+    the messages the domain path encodes."""
+    stream_app.process_upload(parse_la_file(synthetic_file(40)), "COPIED", SyntheticPds.load())
+    stream_app.upload_plan(CHILD, plan(), UPLOAD)
+    stored = stream_app.recorder.select_notifications(1, 200)
+    held = [REGISTRY.decode(n.state)[1]["position"] for n in stored]
+    assert len(stored) > 80 + 2
+    assert held[:-2] == [n.id for n in stored[:-2]]  # the copied file's events and ledger's
+    assert held[-2:] == [0, 0]  # the small save's record opened and plan registered
+    assert build_relay(stream_settings, stream_app, batch_size=16).run(
+        until_caught_up=True) == len(stored)
+
+    topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
+    published = {m.value() for topic in (topics.plans, topics.uploads)
+                 for m in read_all(kafka, topic)}
+    assert published == {REGISTRY.encode(*encode_event(stream_app.mapper.to_domain_event(n),
+                                                        n.id)) for n in stored}
 
 
 def failing_file(records: int) -> bytes:

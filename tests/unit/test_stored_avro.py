@@ -22,7 +22,14 @@ from domain.record import ChildProtectionRecord, record_id
 from streams.avro_mapper import AvroEventMapper
 from streams.avro_registry import SchemaRegistry
 from streams.event_codec import encode_event, message_key
-from streams.stored_avro import NOTIFYING, Message, StoredMessages, _long, _read_long
+from streams.stored_avro import (
+    NOTIFYING,
+    Message,
+    StoredMessages,
+    _long,
+    _read_long,
+    with_position,
+)
 from streams.topics import Topics
 from tests.avro_samples import AT, sample_events
 from tests.builders import CHILD, LA_B
@@ -89,14 +96,33 @@ def test_an_event_of_an_unknown_schema_takes_the_domain_path() -> None:
                                  stored.topic, unknown), 1) is None
 
 
-def test_a_stored_event_that_already_holds_a_position_is_refused() -> None:
-    event = sample_events()["uk.nhs.cpis.events.PlanRegistered"]
+def positioned(event: Any, position: int) -> StoredEvent:
+    """The event as the PostgreSQL recorder copies it: its position written in."""
     stored = MAPPER.to_stored_event(event)
-    published = fast_path(stored, 5)
-    assert published is not None
-    with pytest.raises(ValueError, match="at position 6 already holds a position"):
-        fast_path(StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
-                              published[1]), 6)
+    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                       with_position(stored.state, position))
+
+
+@pytest.mark.parametrize("position", [1, 63, 64, 8191, 8192, 1_048_575, 1_048_576, 2**62])
+def test_an_event_stored_with_its_position_is_published_as_it_is(position: int) -> None:
+    event = sample_events()["uk.nhs.cpis.events.PlanRegistered"]
+    stored = positioned(event, position)
+    _, domain = both_paths(event, position)
+    assert stored.state == domain[1]
+    assert fast_path(stored, position) == domain
+
+
+@pytest.mark.parametrize(("held", "position"), [(5, 6), (10_000, 10_001), (10_000, 20_000),
+                                                (2**40, 2**40 + 1), (9_000, 70)])
+def test_a_stored_event_holding_another_position_is_refused(held: int, position: int) -> None:
+    stored = positioned(sample_events()["uk.nhs.cpis.events.PlanRegistered"], held)
+    with pytest.raises(ValueError, match=f"at position {position} holds position {held}$"):
+        fast_path(stored, position)
+
+
+def test_writing_the_position_leaves_an_event_stored_as_json_as_it_is() -> None:
+    state = JSON_MAPPER.to_stored_event(sample_events()["uk.nhs.cpis.events.PlanRegistered"]).state
+    assert with_position(state, 7) == state
 
 
 minutes = st.integers(0, 60 * 24 * 3650).map(lambda m: datetime(2015, 1, 1) + timedelta(minutes=m))
