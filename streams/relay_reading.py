@@ -15,6 +15,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from eventsourcing.persistence import Notification
+
 from adapters.event_store.event_log import LogRow, event_log
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
@@ -57,9 +59,12 @@ class BatchEncoder:
         messages = self.stored.messages(rows, self._domain_messages)
         return Batch(messages, rows[-1][0] if rows else after, len(rows))
 
-    def _domain_messages(self, row: LogRow) -> list[Message]:
-        """The messages of an event rebuilt: its own, then the LA notifications it causes."""
-        notification = self.log.notification_of(row)
+    def _domain_messages(self, rows: list[LogRow]) -> list[list[Message]]:
+        """The messages of each event rebuilt: its own, then the LA notifications it
+        causes."""
+        return [self._rebuilt(n) for n in self.log.notifications_of(rows)]
+
+    def _rebuilt(self, notification: Notification) -> list[Message]:
         event = self.app.mapper.to_domain_event(notification)
         key = message_key(event).encode()
         messages = [(self.topics.for_event(event),

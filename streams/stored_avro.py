@@ -33,6 +33,8 @@ NOTIFYING = frozenset(cls.TOPIC for cls in NOTIFYING_EVENTS)
 HEADER = len(MAGIC) + 8  # the marker and the writer schema's fingerprint
 # a Kafka message as Producer.produce takes it positionally: topic, value, key
 Message = tuple[str, bytes, bytes]
+# the messages of rows the fast path hands over: a list for each row, in their order
+Domain = Callable[[list[LogRow]], list[list[Message]]]
 
 
 class StoredMessages:
@@ -44,18 +46,18 @@ class StoredMessages:
                        for schema in registry.by_fingerprint.values()
                        if schema.full_name in topic_of}
 
-    def messages(self, rows: Iterable[LogRow], domain: Callable[[LogRow], list[Message]]
-                 ) -> list[Message]:
-        """The rows' messages in order; `domain` gives those of a row the fast path cannot
+    def messages(self, rows: Iterable[LogRow], domain: Domain) -> list[Message]:
+        """The rows' messages in order; `domain` gives those of the rows the fast path cannot
         publish (stored as JSON, causing notifications, or of an unknown schema: the domain
-        path raises the clear error)."""
+        path raises the clear error), all of them in one call, a list of messages a row."""
         out: list[Message] = []
-        add, extend, route_of = out.append, out.extend, self.routes.get
+        handed: list[tuple[int, LogRow]] = []  # (where in `out` its messages go, the row)
+        add, route_of = out.append, self.routes.get
         notifying, long = NOTIFYING, _long
-        for position, event_topic, state, originator, version in rows:
+        for position, event_topic, state in rows:
             topic = None if event_topic in notifying else route_of(state[:HEADER])
             if topic is None:
-                extend(domain((position, event_topic, state, originator, version)))
+                handed.append((len(out), (position, event_topic, state)))
                 continue
             # the common cases inline: id length and version one byte each (a record id is
             # 36 characters, a version under 64), the key's length one byte
@@ -83,7 +85,21 @@ class StoredMessages:
                         continue
             value, key = published(state, position)
             add((topic, value, key))
-        return out
+        return _merged(out, handed, domain) if handed else out
+
+
+def _merged(out: list[Message], handed: list[tuple[int, LogRow]], domain: Domain
+            ) -> list[Message]:
+    """`out` with each handed row's messages from `domain` put in its place."""
+    rebuilt = domain([row for _, row in handed])
+    merged: list[Message] = []
+    start = 0
+    for (at, _), messages in zip(handed, rebuilt, strict=True):
+        merged.extend(out[start:at])
+        merged.extend(messages)
+        start = at
+    merged.extend(out[start:])
+    return merged
 
 
 def published(state: bytes, position: int) -> tuple[bytes, bytes]:

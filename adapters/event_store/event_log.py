@@ -1,5 +1,6 @@
-"""The event log as the relay reads it: plain rows after a position, a `Notification` built
-only for the rows that need one (those the relay rebuilds as domain events).
+"""The event log as the relay reads it: plain rows after a position (position, topic,
+state), and the whole `Notification` only for the rows that need one (those the relay
+rebuilds as domain events), asked for together.
 
 The PostgreSQL recorder (postgres_recorder.py) reads such rows itself; any other
 eventsourcing application recorder (SQLite, in memory) is read through its notifications.
@@ -7,12 +8,13 @@ eventsourcing application recorder (SQLite, in memory) is read through its notif
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
-# position, event topic, state, originator id (as the recorder holds it), version
-LogRow = tuple[int, str, bytes, Any, int]
+# position, event topic, state
+LogRow = tuple[int, str, bytes]
 
 
 @runtime_checkable
@@ -20,29 +22,29 @@ class EventLog(Protocol):
     def select_log(self, after: int, limit: int) -> list[LogRow]:
         """Up to `limit` rows after position `after`, in position order."""
 
-    def notification_of(self, row: LogRow) -> Notification:
-        """The notification a row is."""
+    def notifications_of(self, rows: Sequence[LogRow]) -> list[Notification]:
+        """The notifications the rows are, in their order."""
 
 
 class NotificationLog:
-    """An application recorder's notifications read as rows."""
+    """An application recorder's notifications read as rows; the last read's notifications
+    kept for the rows asked for again."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
+        self.last_read: dict[int, Notification] = {}
 
     def select_log(self, after: int, limit: int) -> list[LogRow]:
-        return [(n.id, n.topic, n.state, n.originator_id, n.originator_version)
-                for n in self.recorder.select_notifications(start=after + 1, limit=limit)]
+        read = self.recorder.select_notifications(start=after + 1, limit=limit)
+        self.last_read = {n.id: n for n in read}
+        return [(n.id, n.topic, n.state) for n in read]
 
-    def notification_of(self, row: LogRow) -> Notification:
-        return row_notification(row, row[3])
+    def notifications_of(self, rows: Sequence[LogRow]) -> list[Notification]:
+        return [self.last_read.get(row[0]) or self._read(row[0]) for row in rows]
 
-
-def row_notification(row: LogRow, originator_id: Any) -> Notification:
-    """The notification a row is, given its originator id in the application's type."""
-    position, topic, state, _, version = row
-    return Notification(id=position, originator_id=originator_id, originator_version=version,
-                        topic=topic, state=state)
+    def _read(self, position: int) -> Notification:
+        (found,) = self.recorder.select_notifications(start=position, limit=1)
+        return found
 
 
 def event_log(recorder: ApplicationRecorder) -> EventLog:

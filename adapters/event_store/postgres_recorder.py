@@ -10,8 +10,10 @@ the relay - would pass N before it existed and never publish it. The chaos test 
 
 It also reads the log (what the relay does all day) in PostgreSQL's binary format: the
 library's text-format read spent two thirds of its time unescaping `bytea` state. The
-relay's own read (`select_log`) gives plain rows, the originator id as its 16 bytes: a
-`Notification` and a `UUID` built for each event were three quarters of that read. And it
+relay's own read (`select_log`) gives plain rows of position, topic and state: a
+`Notification` and a `UUID` built for each event were three quarters of that read, and the
+originator's id and version, which only the events the relay rebuilds need, are read for
+those alone (`notifications_of`). And it
 writes a large save (an LA upload) with COPY, under the same lock: the library's function
 takes an array of composite values that psycopg builds in Python, which cost more than the
 insert itself. The COPY takes its ids from the table's sequence first and writes each into
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -32,7 +33,7 @@ from psycopg import Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from adapters.event_store.event_log import LogRow, row_notification
+from adapters.event_store.event_log import LogRow
 
 TOPIC = "adapters.event_store.postgres_recorder:CommitOrderedRecorder"
 COPY_FROM = 64  # events in one save; smaller saves take the library's one-round-trip function
@@ -73,28 +74,34 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
             "quote_ident(%s) || '.' || quote_ident(%s), 'notification_id') AS regclass) AS s")
         # writes an event's id into its state as it is copied; None leaves states as they are
         self.write_position: PositionWriter | None = None
-        self._uuid_ids = self.datastore.originator_id_type == "uuid"
         self._select_log = SQL(
-            "SELECT notification_id, topic, state, {}, originator_version FROM {} "
-            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(SQL("uuid_send(originator_id)" if self._uuid_ids else "originator_id"),
-                 self._table)
+            "SELECT notification_id, topic, state FROM {} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(self._table)
+        self._select_originators = SQL(
+            "SELECT notification_id, originator_id, originator_version FROM {} "
+            "WHERE notification_id = ANY(%s)").format(self._table)
         self._select_from = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         ).format(self._table)
 
     def select_log(self, after: int, limit: int) -> list[LogRow]:
-        """Up to `limit` events after position `after`, as rows (position, topic, state,
-        originator id as stored - 16 bytes for a uuid -, version): what the relay reads."""
+        """Up to `limit` events after position `after`, as rows (position, topic, state):
+        what the relay reads."""
         with self.datastore.get_connection() as conn, \
                 conn.cursor(binary=True, row_factory=tuple_row) as curs:
             curs.execute(self._select_log, (after, limit), prepare=True)
             return curs.fetchall()
 
-    def notification_of(self, row: LogRow) -> Notification:
-        """The notification a `select_log` row is."""
-        return row_notification(row, UUID(bytes=row[3]) if self._uuid_ids else row[3])
+    def notifications_of(self, rows: Sequence[LogRow]) -> list[Notification]:
+        """The notifications `select_log` rows are: their originators read in one query."""
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(binary=True, row_factory=tuple_row) as curs:
+            curs.execute(self._select_originators, ([row[0] for row in rows],))
+            originators = {found[0]: (found[1], found[2]) for found in curs.fetchall()}
+        return [Notification(id=position, originator_id=originators[position][0],
+                             originator_version=originators[position][1], topic=topic,
+                             state=state) for position, topic, state in rows]
 
     def select_notifications(
         self, start: int | None, limit: int, stop: int | None = None,

@@ -46,12 +46,11 @@ def fast_path(stored: StoredEvent, position: int) -> Message | None:
     """The stored event's message by the fast path; None where it hands it to the domain."""
     handed: list[LogRow] = []
 
-    def domain(row: LogRow) -> list[Message]:
-        handed.append(row)
-        return []
+    def domain(rows: list[LogRow]) -> list[list[Message]]:
+        handed.extend(rows)
+        return [[] for _ in rows]
 
-    row = (position, stored.topic, stored.state, stored.originator_id,
-           stored.originator_version)
+    row = (position, stored.topic, stored.state)
     messages = STORED.messages([row], domain)
     assert len(messages) + len(handed) == 1
     return None if handed else messages[0]
@@ -123,6 +122,29 @@ def test_a_stored_event_holding_another_position_is_refused(held: int, position:
 def test_writing_the_position_leaves_an_event_stored_as_json_as_it_is() -> None:
     state = JSON_MAPPER.to_stored_event(sample_events()["uk.nhs.cpis.events.PlanRegistered"]).state
     assert with_position(state, 7) == state
+
+
+def test_the_rows_the_domain_rebuilds_are_asked_for_together_and_kept_in_order() -> None:
+    events = sample_events()
+    plain = [MAPPER.to_stored_event(events[f"uk.nhs.cpis.events.{name}"])
+             for name in ("PlanRegistered", "PlanEnded", "RecordOpened")]
+    access = MAPPER.to_stored_event(events["uk.nhs.cpis.events.InformationAccessed"])
+    json_stored = JSON_MAPPER.to_stored_event(events["uk.nhs.cpis.events.PlanUpdated"])
+    order = [access, plain[0], json_stored, plain[1], plain[2], access]
+    rows = [(i, s.topic, s.state) for i, s in enumerate(order, start=1)]
+    asked: list[list[LogRow]] = []
+
+    def domain(handed: list[LogRow]) -> list[list[Message]]:
+        asked.append(handed)  # two messages for each: its own and a notification
+        return [[("rebuilt", b"%d" % row[0], b"a"), ("rebuilt", b"%d" % row[0], b"b")]
+                for row in handed]
+
+    messages = STORED.messages(rows, domain)
+    assert asked == [[rows[0], rows[2], rows[5]]]  # one call, the handed rows in order
+    assert [(m[0], m[1]) if m[0] == "rebuilt" else REGISTRY.decode(m[1])[1]["position"]
+            for m in messages] == [
+        ("rebuilt", b"1"), ("rebuilt", b"1"), 2, ("rebuilt", b"3"), ("rebuilt", b"3"), 4, 5,
+        ("rebuilt", b"6"), ("rebuilt", b"6")]
 
 
 minutes = st.integers(0, 60 * 24 * 3650).map(lambda m: datetime(2015, 1, 1) + timedelta(minutes=m))
