@@ -27,9 +27,12 @@ from adapters.event_store.event_log import LogRow
 from domain.notifications import NOTIFYING_EVENTS
 from streams.avro_mapper import STORED_POSITION
 from streams.avro_registry import MAGIC, SchemaRegistry
+from streams.event_codec import BY_NAME
 
-# event types that cause LA notifications: the relay rebuilds these to derive them
-NOTIFYING = frozenset(cls.TOPIC for cls in NOTIFYING_EVENTS)
+# the Avro events published as stored: all but those causing LA notifications, which the
+# relay rebuilds to derive them
+AS_STORED = frozenset(name for name, (cls, _) in BY_NAME.items()
+                      if not issubclass(cls, NOTIFYING_EVENTS))
 HEADER = len(MAGIC) + 8  # the marker and the writer schema's fingerprint
 # a Kafka message as Producer.produce takes it positionally: topic, value, key
 Message = tuple[str, bytes, bytes]
@@ -41,10 +44,11 @@ class StoredMessages:
     """Stored Avro events as Kafka messages, each on its event type's topic."""
 
     def __init__(self, registry: SchemaRegistry, topic_of: Mapping[str, str]) -> None:
-        # the header a stored message starts with -> its topic, for every schema version
+        # the header a stored message starts with -> its topic, for every schema version of
+        # an event published as stored
         self.routes = {schema.header: topic_of[schema.full_name]
                        for schema in registry.by_fingerprint.values()
-                       if schema.full_name in topic_of}
+                       if schema.full_name in topic_of and schema.full_name in AS_STORED}
 
     def messages(self, rows: Iterable[LogRow], domain: Domain) -> list[Message]:
         """The rows' messages in order; `domain` gives those of the rows the fast path cannot
@@ -52,12 +56,11 @@ class StoredMessages:
         path raises the clear error), all of them in one call, a list of messages a row."""
         out: list[Message] = []
         handed: list[tuple[int, LogRow]] = []  # (where in `out` its messages go, the row)
-        add, route_of = out.append, self.routes.get
-        notifying, long = NOTIFYING, _long
-        for position, event_topic, state in rows:
-            topic = None if event_topic in notifying else route_of(state[:HEADER])
+        add, route_of, long = out.append, self.routes.get, _long
+        for position, state in rows:
+            topic = route_of(state[:HEADER])
             if topic is None:
-                handed.append((len(out), (position, event_topic, state)))
+                handed.append((len(out), (position, state)))
                 continue
             # the common cases inline: id length and version one byte each (a record id is
             # 36 characters, a version under 64), the key's length one byte

@@ -1,6 +1,6 @@
-"""The event log as the relay reads it: plain rows after a position (position, topic,
-state), and the whole `Notification` only for the rows that need one (those the relay
-rebuilds as domain events), asked for together.
+"""The event log as the relay reads it: plain rows after a position (position, state), and
+the whole `Notification` only for the rows that need one (those the relay rebuilds as domain
+events), asked for together.
 
 The PostgreSQL recorder (postgres_recorder.py) reads such rows itself; any other
 eventsourcing application recorder (SQLite, in memory) is read through its notifications.
@@ -13,8 +13,8 @@ from typing import Protocol, runtime_checkable
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
-# position, event topic, state
-LogRow = tuple[int, str, bytes]
+# position, state
+LogRow = tuple[int, bytes]
 
 
 @runtime_checkable
@@ -37,7 +37,7 @@ class NotificationLog:
     def select_log(self, after: int, limit: int) -> list[LogRow]:
         read = self.recorder.select_notifications(start=after + 1, limit=limit)
         self.last_read = {n.id: n for n in read}
-        return [(n.id, n.topic, n.state) for n in read]
+        return [(n.id, n.state) for n in read]
 
     def notifications_of(self, rows: Sequence[LogRow]) -> list[Notification]:
         return [self.last_read.get(row[0]) or self._read(row[0]) for row in rows]

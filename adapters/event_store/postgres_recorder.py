@@ -10,9 +10,9 @@ the relay - would pass N before it existed and never publish it. The chaos test 
 
 It also reads the log (what the relay does all day) in PostgreSQL's binary format: the
 library's text-format read spent two thirds of its time unescaping `bytea` state. The
-relay's own read (`select_log`) gives plain rows of position, topic and state: a
-`Notification` and a `UUID` built for each event were three quarters of that read, and the
-originator's id and version, which only the events the relay rebuilds need, are read for
+relay's own read (`select_log`) gives plain rows of position and state: a `Notification` and
+a `UUID` built for each event were three quarters of that read, and the originator's id and
+version and the event's topic, which only the events the relay rebuilds need, are read for
 those alone (`notifications_of`). And it
 writes a large save (an LA upload) with COPY, under the same lock: the library's function
 takes an array of composite values that psycopg builds in Python, which cost more than the
@@ -75,10 +75,10 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
         # writes an event's id into its state as it is copied; None leaves states as they are
         self.write_position: PositionWriter | None = None
         self._select_log = SQL(
-            "SELECT notification_id, topic, state FROM {} "
+            "SELECT notification_id, state FROM {} "
             "WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(self._table)
         self._select_originators = SQL(
-            "SELECT notification_id, originator_id, originator_version FROM {} "
+            "SELECT notification_id, originator_id, originator_version, topic FROM {} "
             "WHERE notification_id = ANY(%s)").format(self._table)
         self._select_from = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
@@ -86,22 +86,23 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
         ).format(self._table)
 
     def select_log(self, after: int, limit: int) -> list[LogRow]:
-        """Up to `limit` events after position `after`, as rows (position, topic, state):
-        what the relay reads."""
+        """Up to `limit` events after position `after`, as rows (position, state): what the
+        relay reads."""
         with self.datastore.get_connection() as conn, \
                 conn.cursor(binary=True, row_factory=tuple_row) as curs:
             curs.execute(self._select_log, (after, limit), prepare=True)
             return curs.fetchall()
 
     def notifications_of(self, rows: Sequence[LogRow]) -> list[Notification]:
-        """The notifications `select_log` rows are: their originators read in one query."""
+        """The notifications `select_log` rows are: their originators and topics read in one
+        query."""
         with self.datastore.get_connection() as conn, \
                 conn.cursor(binary=True, row_factory=tuple_row) as curs:
             curs.execute(self._select_originators, ([row[0] for row in rows],))
-            originators = {found[0]: (found[1], found[2]) for found in curs.fetchall()}
-        return [Notification(id=position, originator_id=originators[position][0],
-                             originator_version=originators[position][1], topic=topic,
-                             state=state) for position, topic, state in rows]
+            found = {row[0]: row[1:] for row in curs.fetchall()}
+        return [Notification(id=position, originator_id=found[position][0],
+                             originator_version=found[position][1], topic=found[position][2],
+                             state=state) for position, state in rows]
 
     def select_notifications(
         self, start: int | None, limit: int, stop: int | None = None,
