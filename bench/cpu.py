@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROC = Path("/proc")
+Round = tuple[float, float, dict[str, float]]  # a round: start-up s, timed s, CPU s by share
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # process names (/proc/PID/comm) counted, each under its share's name
 SHARES = {"postgres": "postgres", "java": "kafka broker"}

@@ -23,8 +23,9 @@ from eventsourcing.persistence import Notification
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.common import Result, fresh_schemas, timed
-from bench.cpu import cpu_split, per_event_us
+from bench.cpu import Round, cpu_split, per_event_us
 from bench.ingest import synthetic_file
+from bench.transactional import transactional_round
 from domain.application import CpisApplication
 from domain.uploads import MAX_RECORDS
 from streams.avro_registry import SchemaRegistry
@@ -37,7 +38,6 @@ from streams.settings import Settings
 from streams.stored_avro import Message
 from streams.topics import Topics
 
-Round = tuple[float, float, dict[str, float]]  # start-up s, timed s, CPU s by process
 BATCH = RELAY_BATCH  # events per read of the store, as `cpis relay` by default
 ROUNDS = 5  # of each, median reported: two cores shared with the broker make single runs noisy
 
@@ -63,7 +63,10 @@ def run(settings: Settings, events: int = 40_000) -> Result:
             app.close()
         ensure_topics(bench.kafka_bootstrap, topics_of(bench))
         baselines = [baseline_round(bench.kafka_bootstrap, messages) for _ in range(ROUNDS)]
+        transactional = [transactional_round(bench.kafka_bootstrap, messages)
+                         for _ in range(ROUNDS)]
     count = len(stored)
+    transactional_rate = count / median(t[1] for t in transactional)
     seconds, baseline_seconds = median(r[1] for r in runs), median(b[1] for b in baselines)
     rate, baseline = count / seconds, count / baseline_seconds
     return Result("relay (event store -> Kafka, transactional, exactly once)", "events/s",
@@ -78,6 +81,12 @@ def run(settings: Settings, events: int = 40_000) -> Result:
                    # CPU an event while timed: this process, PostgreSQL, the broker
                    "cpu_us_per_event": median_cpu(runs, count),
                    "baseline_cpu_us_per_event": median_cpu(baselines, count),
+                   # the same produce in transactions as the relay commits them (see
+                   # bench/transactional.py): what exactly-once itself costs
+                   "transactional_rates": [round(count / t[1]) for t in transactional],
+                   "transactional_cpu_us_per_event": median_cpu(transactional, count),
+                   "relay_to_transactional": round(rate / transactional_rate, 3),
+                   "transactional_to_baseline": round(transactional_rate / baseline, 3),
                    "batch_size": BATCH, "transaction_events": TRANSACTION_EVENTS})
 
 
