@@ -25,6 +25,7 @@ from adapters.pds.synthetic import SyntheticPds
 from bench.common import Result, fresh_schemas, timed
 from bench.cpu import Round, cpu_split, per_event_us
 from bench.ingest import synthetic_file
+from bench.producing import produce_each
 from bench.transactional import transactional_round
 from domain.application import CpisApplication
 from domain.uploads import MAX_RECORDS
@@ -33,7 +34,7 @@ from streams.bootstrap import build_application, build_relay, topics_of
 from streams.event_codec import encode_event, message_key
 from streams.kafka_admin import ensure_topics
 from streams.relay import BATCH_SIZE as RELAY_BATCH
-from streams.relay import LINGER_MS, POLL_EVERY, TRANSACTION_EVENTS
+from streams.relay import LINGER_MS, TRANSACTION_EVENTS
 from streams.settings import Settings
 from streams.stored_avro import Message
 from streams.topics import Topics
@@ -166,19 +167,9 @@ def plain_producer(bootstrap: str, topics: set[str], undelivered: Undelivered) -
 
 
 def produce_all(producer: Producer, messages: list[Message], undelivered: Undelivered) -> None:
-    """Produce and wait for every acknowledgement, as fast as confluent-kafka goes:
-    positional arguments, a poll every POLL_EVERY messages (as the relay does); a message not
+    """Produce (bench/producing.py) and wait for every acknowledgement; a message not
     delivered fails the run."""
-    produce, poll = producer.produce, producer.poll
-    for start in range(0, len(messages), POLL_EVERY):
-        for message in messages[start:start + POLL_EVERY]:
-            while True:
-                try:
-                    produce(*message)
-                    break
-                except BufferError:
-                    poll(0.05)
-        poll(0)
+    produce_each(producer, messages)
     left = producer.flush(60)
     if left or undelivered.errors:
         raise RuntimeError(f"baseline: {left} messages undelivered, {len(undelivered.errors)}"

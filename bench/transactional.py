@@ -13,6 +13,7 @@ from confluent_kafka import Producer
 
 from bench.common import timed
 from bench.cpu import Round, cpu_split
+from bench.producing import produce_each
 from streams.relay import LINGER_MS, TRANSACTION_EVENTS
 from streams.stored_avro import Message
 
@@ -34,18 +35,11 @@ def transactional_producer(bootstrap: str, topics: set[str]) -> Producer:
 
 def produce_in_transactions(producer: Producer, messages: list[Message],
                             transaction_events: int = TRANSACTION_EVENTS) -> None:
-    """Every message, `transaction_events` a transaction, each committed (a commit raises
-    when a message of its transaction was not delivered)."""
-    produce, poll = producer.produce, producer.poll
+    """Every message (bench/producing.py), `transaction_events` a transaction, each
+    committed (a commit raises when a message of its transaction was not delivered)."""
     for start in range(0, len(messages), transaction_events):
         producer.begin_transaction()
-        for message in messages[start:start + transaction_events]:
-            while True:
-                try:
-                    produce(*message)
-                    break
-                except BufferError:
-                    poll(0.05)
+        produce_each(producer, messages[start:start + transaction_events])
         producer.commit_transaction(60)
 
 
