@@ -2,7 +2,8 @@
 
 A record or upload-ledger event is stored as its Avro single-object encoding
 (streams/avro_registry.py) with `position` 0: the event-store position is only known once
-stored, and the relay writes it in as it publishes (streams/stored_avro.py). So the relay
+stored. The PostgreSQL recorder writes it in as it copies a large save; otherwise the relay
+writes it in as it publishes (streams/stored_avro.py). So the relay
 publishes stored bytes, instead of rebuilding each event and encoding it again; the stored
 form is also a documented, versioned schema (`avro/`), about a fifth the size of the JSON.
 

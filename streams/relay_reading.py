@@ -1,7 +1,8 @@
 """The relay's reading side: stored events after a position -> Kafka messages (a Batch).
 
 Events stored as Avro messages (streams/avro_mapper.py) are published as stored, their
-position written in (streams/stored_avro.py); the others are rebuilt and encoded. The next
+position written in unless they hold it already (streams/stored_avro.py); the others are
+rebuilt and encoded, their originators read for them alone. The next
 batch is read in a thread while the current Kafka transaction commits (a wait on the brokers
 that releases the GIL).
 

@@ -1,12 +1,15 @@
 """The relay's fast path: a stored Avro event (streams/avro_mapper.py) is its Kafka message,
-once its event-store position is written in.
+its event-store position written in.
 
 Every event schema begins with the same three fields: the record's (or ledger's) id, the
-version and the position; then its Kafka key (NHS number, or ODS code for a ledger). The
-stored message holds position 0, so publishing it means reading past the first two fields
-and putting the position in place of that 0 - no domain event is rebuilt, nothing encoded
-again. Events that cause LA notifications (accesses and retired NHS numbers) take the
-domain path, which derives the notifications.
+version and the position; then its Kafka key (NHS number, or ODS code for a ledger). An
+event a large save copied into PostgreSQL holds its position already (the recorder writes
+it in with `with_position` as it copies, adapters/event_store/postgres_recorder.py): the
+relay checks it is the row's and publishes the bytes as they are. Any other stored message
+holds position 0, and publishing it means reading past the first two fields and putting the
+position in place of that 0. Either way no domain event is rebuilt, nothing encoded again.
+Events that cause LA notifications (accesses and retired NHS numbers) take the domain path,
+which derives the notifications; whether an event does follows from its schema.
 
 Reading past those fields and writing the position is done here, on the bytes: an Avro long
 is a zig-zag varint and a string its byte length (a long) then the bytes (Avro 1.11
