@@ -71,10 +71,28 @@ def fresh_schemas(settings: Settings) -> Iterator[Settings]:
             conn.execute(f'DROP SCHEMA "{views}" CASCADE')
 
 
-def write_results(results: list[Result]) -> str:
+PROBE_STEPS = 10_000_000
+
+
+def speed_probe() -> float:
+    """Seconds a fixed pure-Python loop takes: how fast this shared machine runs its Python
+    just now, so a result far from its target can be told from a slow hour. Here on
+    2026-12-01: 0.21-0.24 s, while the same steps at module level took 0.49-0.51 s, and
+    0.94-1.01 s in a slower hour. It does not see everything: in that hour PostgreSQL's COPY
+    was also a third slower with the probe at its usual time."""
+    started, total = time.perf_counter(), 0
+    for step in range(PROBE_STEPS):
+        total += step
+    return time.perf_counter() - started
+
+
+def write_results(results: list[Result], probes: dict[str, float] | None = None) -> str:
     RESULTS.mkdir(exist_ok=True)
-    payload = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform()},
+    machine: dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                               "platform": platform.platform()}
+    for when, seconds in (probes or {}).items():
+        machine[f"speed_probe_seconds_{when}"] = round(seconds, 3)
+    payload = {"machine": machine,
                "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
     (RESULTS / "results.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     lines = ["| benchmark | result | baseline | ratio | target | met |",
@@ -85,6 +103,11 @@ def write_results(results: list[Result]) -> str:
         met = "-" if r.met is None else ("yes" if r.met else "NO")
         lines.append(f"| {r.name} | {r.value:,.1f} {r.unit} | {base} | {ratio} | {r.target} | "
                      f"{met} |")
+    if probes:
+        lines.append("")
+        lines.append(f"Speed probe (a {PROBE_STEPS:,}-step Python loop): " + ", ".join(
+            f"{seconds:.2f} s {when}" for when, seconds in probes.items())
+            + " (0.21-0.24 s here on 2026-12-01).")
     text = "\n".join(lines) + "\n"
     (RESULTS / "results.md").write_text(text)
     return text

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from bench import ingest, query, relay, replay
-from bench.common import Result, settings_for_bench, write_results
+from bench.common import Result, settings_for_bench, speed_probe, write_results
 
 
 def main() -> None:
@@ -30,11 +30,13 @@ def main() -> None:
             "relay": lambda: relay.run(settings, args.relay_events),
             "replay": lambda: replay.run(settings, args.replay_events),
             "query": lambda: query.run(settings, args.query_seconds)}
+    probes = {"before": speed_probe()}
     for name, bench in runs.items():
         if args.only is None or name in args.only:
             print(f"running {name} ...", flush=True)
             results.append(bench())
-    print(write_results(results))
+    probes["after"] = speed_probe()
+    print(write_results(results, probes))
 
 
 if __name__ == "__main__":
