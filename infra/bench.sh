@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install, start PostgreSQL and Kafka, run the benchmarks (arguments go to bench.run).
 #   infra/bench.sh --replay-events 100000
+# Services this script started are stopped again at the end (a broker left running costs
+# the next run CPU, and one that has served many runs is slower: start it fresh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$CPIS_ROOT"
 infra/install.sh
-for svc in postgres kafka; do "infra/$svc.sh" start; . ".infra/$svc/env"; done
+start_services postgres kafka
 .venv/bin/python -m bench.run "$@"

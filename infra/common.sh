@@ -39,3 +39,21 @@ stop_pidfile() {
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$1"
 }
+
+# start_services SVC...: start each of these services (postgres, kafka, mesh) and export its
+# settings (.infra/SVC/env); those this script started, not those already running, are
+# stopped again when it exits
+started_services=()
+start_services() {
+  trap stop_started_services EXIT
+  local svc
+  for svc in "$@"; do
+    if ! "$CPIS_ROOT/infra/$svc.sh" status >/dev/null 2>&1; then started_services+=("$svc"); fi
+    "$CPIS_ROOT/infra/$svc.sh" start
+    . "$CPIS_INFRA/$svc/env"
+  done
+}
+stop_started_services() {
+  local svc
+  for svc in "${started_services[@]}"; do "$CPIS_ROOT/infra/$svc.sh" stop || true; done
+}

@@ -9,14 +9,7 @@ cd "$CPIS_ROOT"
 
 infra/install.sh
 
-started=()
-cleanup() { for svc in "${started[@]}"; do "infra/$svc.sh" stop || true; done; }
-trap cleanup EXIT
-for svc in postgres kafka mesh; do
-  if ! "infra/$svc.sh" status >/dev/null 2>&1; then started+=("$svc"); fi
-  "infra/$svc.sh" start
-  . ".infra/$svc/env"
-done
+start_services postgres kafka mesh
 
 log "ruff";          .venv/bin/ruff check .
 log "mypy --strict"; .venv/bin/mypy
