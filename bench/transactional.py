@@ -14,17 +14,15 @@ from confluent_kafka import Producer
 from bench.common import timed
 from bench.cpu import Round, cpu_split
 from bench.producing import produce_each
-from streams.relay import LINGER_MS, TRANSACTION_EVENTS
+from streams.relay import TRANSACTION_EVENTS, producer_settings
 from streams.stored_avro import Message
 
 
 def transactional_producer(bootstrap: str, topics: set[str]) -> Producer:
     """A started transactional producer (its id fenced in, one warm-up transaction on every
     topic committed), as the relay's start-up leaves its own."""
-    producer = Producer({"bootstrap.servers": bootstrap,
-                         "transactional.id": f"bench-transactional-{uuid.uuid4().hex}",
-                         "enable.idempotence": True, "acks": "all", "linger.ms": LINGER_MS,
-                         "compression.type": "lz4", "delivery.report.only.error": True})
+    producer = Producer(producer_settings(bootstrap,
+                                          f"bench-transactional-{uuid.uuid4().hex}"))
     producer.init_transactions(30)
     producer.begin_transaction()
     for topic in sorted(topics):

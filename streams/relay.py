@@ -85,6 +85,17 @@ class RelayConfig:
     transaction_events: int = TRANSACTION_EVENTS
 
 
+def producer_settings(bootstrap: str, transactional_id: str,
+                      max_message_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, object]:
+    """The relay's producer: transactional (so idempotent, acks=all), batched for LINGER_MS,
+    lz4, a delivery report only for a message that failed. The benchmark's transactional
+    yardstick (bench/transactional.py) produces with the same."""
+    return {"bootstrap.servers": bootstrap, "transactional.id": transactional_id,
+            "enable.idempotence": True, "acks": "all", "linger.ms": LINGER_MS,
+            "compression.type": "lz4", "delivery.report.only.error": True,
+            "message.max.bytes": max_message_bytes}
+
+
 def read_committed_position(config: RelayConfig) -> int:
     """The last position committed by a relay transaction (0 when none)."""
     consumer = Consumer({
@@ -121,13 +132,9 @@ class Relay:
         self.reader: BatchReader | None = None
 
     def _producer(self) -> Producer:
-        producer = Producer({
-            "bootstrap.servers": self.config.bootstrap,
-            "transactional.id": self.config.transactional_id,
-            "enable.idempotence": True, "acks": "all", "linger.ms": LINGER_MS,
-            "compression.type": "lz4", "delivery.report.only.error": True,
-            "message.max.bytes": self.config.max_message_bytes,
-        })
+        producer = Producer(producer_settings(self.config.bootstrap,
+                                              self.config.transactional_id,
+                                              self.config.max_message_bytes))
         producer.init_transactions(30)
         return producer
 
