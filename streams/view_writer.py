@@ -60,12 +60,15 @@ class CountingDeadLetters:
 
 def apply_messages(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
                    dead_letters: DeadLetters) -> Offsets:
-    """Apply the batch in the caller's transaction; return the next offset per partition."""
-    events, poison = decode_messages(messages, registry)
+    """Apply the batch in the caller's transaction; return the next offset per partition.
+    Each notification is kept with the message (topic, partition, offset) that caused it."""
+    decoded, poison = decode_messages(messages, registry)
+    events = [event for _, event in decoded]
     batch = load_batch(views, touched_numbers(events),
                        touched_numbers([e for e in events if touches_plans(e)]))
     try:
-        for event in events:
+        for message, event in decoded:
+            batch.source = (message.topic, message.partition, message.offset)
             project(event, batch)
     except POISON as error:
         log.warning("batch of %d needs one-by-one application: %s", len(messages), error)
@@ -82,15 +85,15 @@ def touched_numbers(events: list[Any]) -> set[str]:
 
 
 def decode_messages(messages: list[Message], registry: SchemaRegistry
-                    ) -> tuple[list[Any], list[tuple[Message, str]]]:
-    """(domain events in order, poison messages with their reasons)."""
-    events, poison = [], []
+                    ) -> tuple[list[tuple[Message, Any]], list[tuple[Message, str]]]:
+    """(each message with its domain event, in order; poison messages with their reasons)."""
+    decoded, poison = [], []
     for message in messages:
         try:
-            events.append(decode_message(message, registry))
+            decoded.append((message, decode_message(message, registry)))
         except POISON as error:
             poison.append((message, f"{type(error).__name__}: {error}"))
-    return events, poison
+    return decoded, poison
 
 
 def decode_message(message: Message, registry: SchemaRegistry) -> Any:
@@ -107,9 +110,11 @@ def apply_one_by_one(views: PostgresViews, messages: list[Message], registry: Sc
                      dead_letters: DeadLetters) -> Offsets:
     """Apply each message in its own savepoint, dead-lettering the ones that fail."""
     for message in messages:
+        views.source = (message.topic, message.partition, message.offset)
         try:
             with views.conn.transaction():
                 project(decode_message(message, registry), views)
         except POISON as error:
             dead_letters.send(message, f"{type(error).__name__}: {error}")
+    views.source = None
     return next_offsets(messages)

@@ -23,7 +23,7 @@ from adapters.views.delivery import DueNotification, NotificationOutbox
 from domain.notifications import NotificationKind
 
 log = logging.getLogger(__name__)
-BATCH = 500  # notifications read from the outbox at a time (each read scans the outbox)
+BATCH = 500  # notifications read from the outbox at a time
 PER_POLL = 2_000  # notifications tried in one poll at most
 
 
@@ -50,12 +50,14 @@ class NotificationSender:
         report = SendReport()
         while (tried := report.sent + report.failed) < most:
             batch = self.outbox.due(self.clock(), min(limit, most - tried))
-            for due in batch:
+            for due in batch.notifications:
                 if self._send(due):
                     report.sent += 1
                 else:
                     report.failed += 1
-            if len(batch) < limit:
+            if batch.scanned is not None:  # all that was due, each now sent or failed
+                self.outbox.scanned(batch.scanned)
+            if len(batch.notifications) < limit:
                 break
         return report
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from adapters.views.memory import InMemoryViews, PlanSlot
+from adapters.views.pg_rows import Source
 from domain.access import Access
 from domain.nhs_number import NhsNumber
 from domain.notifications import NotificationDue
@@ -31,6 +32,9 @@ class ViewBatch(ViewUpdates):
         self.accesses: dict[AccessSlot, Access] = {}
         self.keep: int | None = None
         self.notifications: dict[str, NotificationDue] = {}
+        # the Kafka message being applied, and the one each notification came from
+        self.source: Source | None = None
+        self.sources: dict[str, Source | None] = {}
 
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
                  source_file: int | None) -> None:
@@ -56,7 +60,9 @@ class ViewBatch(ViewUpdates):
                          if slot[0] != nhs_number.value}
 
     def add_notification(self, notification: NotificationDue) -> None:
-        self.notifications.setdefault(notification.notification_id, notification)
+        if notification.notification_id not in self.notifications:
+            self.notifications[notification.notification_id] = notification
+            self.sources[notification.notification_id] = self.source
 
     # -- the net change ---------------------------------------------------------------
 

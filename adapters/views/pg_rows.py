@@ -82,6 +82,16 @@ def notification_params(n: NotificationDue,
     }
 
 
+# where a notification came from: the Kafka topic, partition and offset of its event
+Source = tuple[str, int, int]
+
+
+def source_params(source: Source | None) -> dict[str, Any]:
+    """The notification row's source columns (all NULL for a row written outside a stream)."""
+    topic, partition, offset = source if source is not None else (None, None, None)
+    return {"kafka_topic": topic, "kafka_partition": partition, "kafka_offset": offset}
+
+
 def notification_row(row: dict[str, Any]) -> NotificationRow:
     access = None
     if row["access_id"] is not None:

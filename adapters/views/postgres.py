@@ -18,12 +18,14 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from adapters.views.pg_rows import (
+    Source,
     access_row,
     author_json,
     notification_params,
     notification_row,
     plan_params,
     plan_row,
+    source_params,
 )
 from domain.access import Access
 from domain.nhs_number import NhsNumber
@@ -49,7 +51,8 @@ CREATE TABLE IF NOT EXISTS {la_notifications} (
   nhs_number text NOT NULL, record_id uuid NOT NULL, version bigint NOT NULL,
   occurred_at timestamptz NOT NULL, access_id text, accessed_at timestamptz, author jsonb,
   replacement text, status text NOT NULL DEFAULT 'pending', mesh_message_id text,
-  attempts int NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now());
+  attempts int NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now(),
+  kafka_topic text, kafka_partition int, kafka_offset bigint);
 CREATE TABLE IF NOT EXISTS {retired} (nhs_number text PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS {offsets} (
   topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL,
@@ -58,6 +61,14 @@ CREATE TABLE IF NOT EXISTS {offsets} (
 # what queries read by, not what the writers need (they go by the primary keys)
 READ_INDEXES = """
 CREATE INDEX IF NOT EXISTS {access_index} ON {access_history} (nhs_number, accessed_at DESC);
+CREATE INDEX IF NOT EXISTS {source_index} ON {la_notifications}
+  (kafka_topic, kafka_partition, kafka_offset);
+"""
+# a notification's source: the Kafka message of its event (NULL for a row written outside a
+# stream); the notification sender reads by it (adapters/views/delivery.py)
+SOURCE_DDL = """
+ALTER TABLE {la_notifications} ADD COLUMN IF NOT EXISTS kafka_topic text,
+  ADD COLUMN IF NOT EXISTS kafka_partition int, ADD COLUMN IF NOT EXISTS kafka_offset bigint;
 """
 
 
@@ -82,6 +93,7 @@ class PostgresViewStore:
         names = {t: sql.Identifier(self.schema, f"g{generation}_{t}")
                  for t in (*VIEW_TABLES, "retired", "offsets")}
         names["access_index"] = sql.Identifier(f"g{generation}_access_history_by_time")
+        names["source_index"] = sql.Identifier(f"g{generation}_la_notifications_by_source")
         return names
 
     def _index(self, conn: Conn, generation: int) -> None:
@@ -105,11 +117,26 @@ class PostgresViewStore:
             row = conn.execute(sql.SQL("SELECT active_generation FROM {}").format(
                 self._state())).fetchone()
             if row is not None:
-                return int(str(row["active_generation"]))
+                generation = int(str(row["active_generation"]))
+                self._add_sources(conn, generation)
+                return generation
             self.create_generation(conn, 1)
             conn.execute(sql.SQL("INSERT INTO {} VALUES (1, 1)").format(self._state()))
             self._point_views(conn, 1)
             return 1
+
+    def _add_sources(self, conn: Conn, generation: int) -> None:
+        """Views made before notifications kept their source get its columns (empty for the
+        rows already there) and index; a generation that has them is left untouched (an
+        ALTER TABLE would lock out its readers, even with nothing to add)."""
+        found = conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s AND column_name = 'kafka_offset'",
+            (self.schema, f"g{generation}_la_notifications")).fetchone()
+        if found is None:
+            conn.execute(sql.SQL(SOURCE_DDL).format(**self._names(generation)))
+            self._index(conn, generation)
+            self._point_views(conn, generation)
 
     def _state(self) -> sql.Identifier:
         return sql.Identifier(self.schema, "projection_state")
@@ -182,13 +209,15 @@ class PostgresViewStore:
 
 
 class PostgresViews(Views):
-    """The view port on one open transaction and one generation."""
+    """The view port on one open transaction and one generation. `source` is the Kafka
+    message being applied, kept with the notifications it causes."""
 
     def __init__(self, conn: Conn, schema: str,
                  generation: int) -> None:
         self.conn = conn
         self.schema = schema
         self.generation = generation
+        self.source: Source | None = None
         self._column_types: dict[str, dict[str, str]] = {}
 
     def table(self, table: str) -> sql.Identifier:
@@ -268,6 +297,7 @@ class PostgresViews(Views):
 
     def add_notification(self, notification: NotificationDue) -> None:
         params = notification_params(notification, lambda author: Jsonb(author_json(author)))
+        params |= source_params(self.source)
         columns = list(params)
         self.conn.execute(sql.SQL(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (notification_id) DO NOTHING").format(

@@ -21,7 +21,13 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from adapters.views.batch import ViewBatch
-from adapters.views.pg_rows import author_json, notification_params, plan_params, plan_row
+from adapters.views.pg_rows import (
+    author_json,
+    notification_params,
+    plan_params,
+    plan_row,
+    source_params,
+)
 from adapters.views.postgres import PostgresViews
 from domain.authors import Author
 
@@ -67,7 +73,8 @@ def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
     _write_plans(views, batch)
     _retire(views, batch.newly_retired())
     _write_accesses(views, batch, authors)
-    notifications = [notification_params(n, authors) for n in batch.notifications.values()]
+    notifications = [notification_params(n, authors) | source_params(batch.sources[key])
+                     for key, n in batch.notifications.items()]
     if notifications:
         _insert_new(views, "la_notifications", list(notifications[0]),
                     [tuple(p.values()) for p in notifications])

@@ -1,0 +1,207 @@
+"""The notification outbox reads only what is new: each notification row keeps the Kafka
+message it came from, and a complete read records the generation's committed offsets as
+scanned. Nothing is skipped: not a notification committed late, not a failed one due again,
+not one in a new generation (nor is a sent one sent again there)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from psycopg import sql
+
+from adapters.views.delivery import DueBatch, NotificationOutbox
+from adapters.views.postgres import PostgresViews, PostgresViewStore
+from domain.notifications import NotificationDue
+from streams.avro_registry import SchemaRegistry
+from streams.event_codec import encode_event
+from streams.settings import PostgresSettings
+from streams.view_writer import CountingDeadLetters, Message, apply_messages, apply_one_by_one
+from tests.avro_samples import sample_notification, sample_record_events
+from tests.builders import plan
+from tests.services import fresh_schema
+
+pytestmark = pytest.mark.integration
+TOPIC = "cpis.record.accesses"
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(postgres: PostgresSettings) -> Iterator[PostgresViewStore]:
+    with fresh_schema(postgres, "outbox") as schema:
+        store = PostgresViewStore(postgres.conninfo(), schema)
+        NotificationOutbox(store).setup()
+        with store.connect() as conn:  # the plan that notifications name their LA by
+            PostgresViews(conn, schema, 1).put_plan(sample_notification().nhs_number, plan(),
+                                                    2, 5)
+        yield store
+
+
+def note(i: int) -> NotificationDue:
+    return replace(sample_notification(), notification_id=f"n{i}")
+
+
+def project(store: PostgresViewStore, partition: int, offsets: range,
+            generation: int | None = None) -> None:
+    """One notification per offset, written with the partition's next offset in one
+    transaction, as the projector and the replay write them."""
+    with store.connect() as conn:
+        gen = generation or store.active_generation(conn)
+        write(store, PostgresViews(conn, store.schema, gen), partition, offsets)
+
+
+def write(store: PostgresViewStore, views: PostgresViews, partition: int,
+          offsets: range) -> None:
+    for offset in offsets:
+        views.source = (TOPIC, partition, offset)
+        views.add_notification(note(partition * 1000 + offset))
+    store.save_offsets(views.conn, views.generation, {(TOPIC, partition): offsets.stop})
+
+
+def ids(batch: DueBatch) -> list[str]:
+    return [d.notification.notification_id for d in batch.notifications]
+
+
+def send_all(outbox: NotificationOutbox, limit: int = 100) -> list[str]:
+    """What a sender's poll does: read, mark each sent, record the scan if complete."""
+    batch = outbox.due(NOW, limit)
+    for due in batch.notifications:
+        outbox.mark_sent(due.notification.notification_id, "MESH-1", 1)
+    if batch.scanned is not None:
+        outbox.scanned(batch.scanned)
+    return ids(batch)
+
+
+def forget_deliveries(store: PostgresViewStore) -> None:
+    """Remove every delivery row: whatever is read again after this, the read went there."""
+    with store.connect() as conn:
+        conn.execute(sql.SQL("DELETE FROM {}").format(
+            sql.Identifier(store.schema, "la_notification_delivery")))
+
+
+def test_a_poll_reads_only_what_came_after_the_last_complete_read(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 3))
+    assert send_all(outbox) == ["n0", "n1", "n2"]
+    forget_deliveries(store)
+    project(store, 0, range(3, 5))
+    assert send_all(outbox) == ["n3", "n4"]  # not n0-n2 again: they were not read
+    assert send_all(outbox) == []
+
+
+def test_until_the_scan_is_recorded_the_same_notifications_are_due_again(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 3))
+    first = outbox.due(NOW, 100)  # then the sender dies before marking any
+    assert first.scanned is not None
+    assert ids(outbox.due(NOW, 100)) == ["n0", "n1", "n2"]
+
+
+def test_a_read_that_fills_its_limit_records_no_scan(store: PostgresViewStore) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 3))
+    assert outbox.due(NOW, 3).scanned is None  # a fourth might have been left out
+    assert outbox.due(NOW, 4).scanned is not None
+
+
+def test_a_notification_committed_after_a_later_partition_is_still_found(
+    store: PostgresViewStore,
+) -> None:
+    """A projector transaction for partition 0 still open while partition 1's commits and
+    a poll records its scan: partition 0's offsets were not committed, so its row is read
+    when it is."""
+    outbox = NotificationOutbox(store)
+    with store.connect() as late:
+        write(store, PostgresViews(late, store.schema, 1), 0, range(0, 1))
+        project(store, 1, range(0, 2))
+        assert send_all(outbox) == ["n1000", "n1001"]
+    assert send_all(outbox) == ["n0"]
+
+
+def test_a_failed_notification_is_read_again_when_due_though_scanned(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 2))
+    batch = outbox.due(NOW, 100)
+    outbox.mark_failed("n0", "MESH down", 1, NOW)
+    outbox.mark_sent("n1", "MESH-1", 1)
+    assert batch.scanned is not None
+    outbox.scanned(batch.scanned)
+    assert ids(outbox.due(NOW, 100)) == []  # within its back-off
+    [again] = outbox.due(NOW + timedelta(minutes=1), 100).notifications
+    assert (again.notification.notification_id, again.attempts) == ("n0", 1)
+
+
+def test_a_new_generation_is_read_from_its_start_and_sends_nothing_twice(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 3))
+    assert send_all(outbox) == ["n0", "n1", "n2"]
+    rebuilt = store.new_generation()  # a replay: the same rows, and one more
+    project(store, 0, range(0, 4), generation=rebuilt)
+    store.index_generation(rebuilt)
+    store.drop_generation(store.switch_to(rebuilt))
+    assert send_all(outbox) == ["n3"]
+    with store.connect() as conn:
+        marks = conn.execute(sql.SQL("SELECT generation, scanned_to FROM {}").format(
+            sql.Identifier(store.schema, "la_notification_scanned"))).fetchall()
+    assert marks == [{"generation": rebuilt, "scanned_to": 4}]
+
+
+def test_a_notification_written_outside_a_stream_is_read_until_sent(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    with store.connect() as conn:
+        PostgresViews(conn, store.schema, 1).add_notification(note(1))  # no source
+    assert send_all(outbox) == ["n1"]
+    assert send_all(outbox) == []
+
+
+def test_views_made_before_notifications_had_a_source_get_it_on_setup(
+    store: PostgresViewStore,
+) -> None:
+    table, view = (sql.Identifier(store.schema, name)
+                   for name in ("g1_la_notifications", "la_notifications"))
+    with store.connect() as conn:  # as such views were: no source, nor in the public view
+        conn.execute(sql.SQL("DROP VIEW {}").format(view))
+        conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN kafka_topic, DROP COLUMN "
+                             "kafka_partition, DROP COLUMN kafka_offset").format(table))
+        conn.execute(sql.SQL("CREATE VIEW {} AS SELECT * FROM {}").format(view, table))
+    store.setup()
+    project(store, 0, range(0, 2))
+    assert send_all(NotificationOutbox(store)) == ["n0", "n1"]
+    with store.connect() as conn:
+        assert conn.execute(sql.SQL("SELECT count(kafka_offset) AS n FROM {}").format(
+            view)).fetchone() == {"n": 2}
+
+
+def sources(views: PostgresViews) -> list[tuple[object, ...]]:
+    rows = views.conn.execute(sql.SQL(
+        "SELECT notification_id, kafka_topic, kafka_partition, kafka_offset FROM {} "
+        "ORDER BY notification_id").format(views.table("la_notifications"))).fetchall()
+    return [tuple(r.values()) for r in rows]
+
+
+@pytest.mark.parametrize("path", ["batch", "one by one"])
+def test_the_view_writer_keeps_each_notification_with_its_message(
+    store: PostgresViewStore, path: str,
+) -> None:
+    event = sample_record_events()["uk.nhs.cpis.events.InformationAccessed"]
+    registry = SchemaRegistry()
+    message = Message(TOPIC, 2, 41, b"key", registry.encode(*encode_event(event, 7)))
+    apply = apply_messages if path == "batch" else apply_one_by_one
+    with store.connect() as conn:
+        views = PostgresViews(conn, store.schema, 1)
+        apply(views, [message], registry, CountingDeadLetters())
+        found = sources(views)
+    assert [(topic, partition, offset) for _, topic, partition, offset in found] == \
+        [(TOPIC, 2, 41)] * 2  # the access notifies two local authorities
