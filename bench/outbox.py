@@ -12,6 +12,7 @@ from statistics import median
 from psycopg import sql
 
 from adapters.views.delivery import NotificationOutbox
+from adapters.views.pg_rows import topic_key
 from bench.common import Result, fresh_schemas, timed
 from streams.bootstrap import build_view_store
 from streams.settings import Settings
@@ -20,9 +21,9 @@ NEW, PARTITIONS, READS = 100, 3, 9
 TOPIC = "bench.record.accesses"
 ROWS = """
 INSERT INTO {notifications} (notification_id, kind, ods_code, nhs_number, record_id,
-  version, occurred_at, kafka_topic, kafka_partition, kafka_offset)
+  version, occurred_at, kafka_topic, kafka_topic_key, kafka_partition, kafka_offset)
 SELECT %(prefix)s || i, 'ACCESS', 'X26', '9990000018', gen_random_uuid(), 1, now(),
-  %(topic)s, i %% %(partitions)s, %(first)s + i / %(partitions)s
+  %(topic)s, %(key)s, i %% %(partitions)s, %(first)s + i / %(partitions)s
 FROM generate_series(0, %(count)s - 1) i
 """
 ANTI_JOIN = """
@@ -65,13 +66,12 @@ def fill(outbox: NotificationOutbox, sent: int) -> dict[str, sql.Composable]:
     scanned_to = -(-sent // PARTITIONS)
     with store.connect() as conn:
         insert = sql.SQL(ROWS).format(**names)
-        conn.execute(insert, {"prefix": "sent-", "topic": TOPIC, "partitions": PARTITIONS,
-                              "first": 0, "count": sent})
+        rows = {"topic": TOPIC, "key": topic_key(TOPIC), "partitions": PARTITIONS}
+        conn.execute(insert, rows | {"prefix": "sent-", "first": 0, "count": sent})
         conn.execute(sql.SQL("INSERT INTO {delivery} (notification_id, status, attempts) "
                              "SELECT notification_id, 'sent', 1 FROM {notifications}")
                      .format(**names))
-        conn.execute(insert, {"prefix": "new-", "topic": TOPIC, "partitions": PARTITIONS,
-                              "first": scanned_to, "count": NEW})
+        conn.execute(insert, rows | {"prefix": "new-", "first": scanned_to, "count": NEW})
         for partition in range(PARTITIONS):
             conn.execute(sql.SQL("INSERT INTO {offsets} VALUES (%s, %s, %s)").format(**names),
                          (TOPIC, partition, scanned_to + NEW))

@@ -22,7 +22,7 @@ from typing import Any
 
 from psycopg import sql
 
-from adapters.views.pg_rows import notification_row
+from adapters.views.pg_rows import notification_row, topic_key
 from adapters.views.postgres import Conn, PostgresViewStore
 from domain.notifications import NotificationDue
 
@@ -50,7 +50,7 @@ LEFT JOIN LATERAL (
   SELECT la_name, local_id, source_file FROM {plans} p
   WHERE p.nhs_number = n.nhs_number AND p.ods_code = n.ods_code
   ORDER BY p.version DESC LIMIT 1) p ON true
-WHERE ({window} OR n.kafka_topic IS NULL OR n.notification_id = ANY(%(retries)s))
+WHERE ({window} OR n.kafka_topic_key IS NULL OR n.notification_id = ANY(%(retries)s))
   AND (d.notification_id IS NULL OR (d.status = 'failed' AND d.next_attempt_at <= %(now)s))
 ORDER BY n.created_at, n.notification_id
 LIMIT %(limit)s
@@ -97,9 +97,10 @@ def _window(offsets: dict[tuple[str, int], int], since: dict[tuple[str, int], in
             ) -> sql.Composable:
     """Rows of each applied partition from its scanned offset on (from 0 if never scanned;
     none can be in a partition the generation has no offset for)."""
-    ranges = [sql.SQL("(n.kafka_topic = {} AND n.kafka_partition = {} AND n.kafka_offset >= {})"
-                      ).format(sql.Literal(topic), sql.Literal(partition),
-                               sql.Literal(since.get((topic, partition), 0)))
+    ranges = [sql.SQL("(n.kafka_topic_key = {} AND n.kafka_partition = {} AND "
+                      "n.kafka_offset >= {} AND n.kafka_topic = {})").format(
+                          sql.Literal(topic_key(topic)), sql.Literal(partition),
+                          sql.Literal(since.get((topic, partition), 0)), sql.Literal(topic))
               for topic, partition in sorted(offsets)]
     return sql.SQL(" OR ").join(ranges) if ranges else sql.SQL("false")
 

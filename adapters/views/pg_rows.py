@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from domain.access import Access
@@ -86,10 +88,29 @@ def notification_params(n: NotificationDue,
 Source = tuple[str, int, int]
 
 
+SOURCE_COLUMNS = ("kafka_topic", "kafka_topic_key", "kafka_partition", "kafka_offset")
+NO_SOURCE = (None, None, None, None)  # a row written outside a stream
+
+
+def source_values(source: Source | None) -> tuple[Any, ...]:
+    """The notification row's source columns, in SOURCE_COLUMNS' order."""
+    if source is None:
+        return NO_SOURCE
+    topic, partition, offset = source
+    return topic, topic_key(topic), partition, offset
+
+
 def source_params(source: Source | None) -> dict[str, Any]:
-    """The notification row's source columns (all NULL for a row written outside a stream)."""
-    topic, partition, offset = source if source is not None else (None, None, None)
-    return {"kafka_topic": topic, "kafka_partition": partition, "kafka_offset": offset}
+    return dict(zip(SOURCE_COLUMNS, source_values(source), strict=True))
+
+
+@cache
+def topic_key(topic: str) -> int:
+    """A number for the topic, which the outbox's index leads with instead of its name: a
+    replay builds that index over every notification, and with the name first (all but
+    the same few names) the build took 1.7 s for 800,000 rows, against 0.5 s. Two topics
+    sharing a key would only widen a read, never skip a row (the name is checked too)."""
+    return zlib.crc32(topic.encode()) - (1 << 31)  # a PostgreSQL int (signed 32 bits)
 
 
 def notification_row(row: dict[str, Any]) -> NotificationRow:

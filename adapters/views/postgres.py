@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS {la_notifications} (
   occurred_at timestamptz NOT NULL, access_id text, accessed_at timestamptz, author jsonb,
   replacement text, status text NOT NULL DEFAULT 'pending', mesh_message_id text,
   attempts int NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now(),
-  kafka_topic text, kafka_partition int, kafka_offset bigint);
+  kafka_topic text, kafka_topic_key int, kafka_partition int, kafka_offset bigint);
 CREATE TABLE IF NOT EXISTS {retired} (nhs_number text PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS {offsets} (
   topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL,
@@ -62,13 +62,15 @@ CREATE TABLE IF NOT EXISTS {offsets} (
 READ_INDEXES = """
 CREATE INDEX IF NOT EXISTS {access_index} ON {access_history} (nhs_number, accessed_at DESC);
 CREATE INDEX IF NOT EXISTS {source_index} ON {la_notifications}
-  (kafka_topic, kafka_partition, kafka_offset);
+  (kafka_topic_key, kafka_partition, kafka_offset);
 """
 # a notification's source: the Kafka message of its event (NULL for a row written outside a
-# stream); the notification sender reads by it (adapters/views/delivery.py)
+# stream; the topic's key: pg_rows.topic_key); the notification sender reads by it
+# (adapters/views/delivery.py)
 SOURCE_DDL = """
 ALTER TABLE {la_notifications} ADD COLUMN IF NOT EXISTS kafka_topic text,
-  ADD COLUMN IF NOT EXISTS kafka_partition int, ADD COLUMN IF NOT EXISTS kafka_offset bigint;
+  ADD COLUMN IF NOT EXISTS kafka_topic_key int, ADD COLUMN IF NOT EXISTS kafka_partition int,
+  ADD COLUMN IF NOT EXISTS kafka_offset bigint;
 """
 
 

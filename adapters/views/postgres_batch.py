@@ -22,11 +22,12 @@ from psycopg.types.json import Jsonb
 
 from adapters.views.batch import ViewBatch
 from adapters.views.pg_rows import (
+    SOURCE_COLUMNS,
     author_json,
     notification_params,
     plan_params,
     plan_row,
-    source_params,
+    source_values,
 )
 from adapters.views.postgres import PostgresViews
 from domain.authors import Author
@@ -73,11 +74,17 @@ def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
     _write_plans(views, batch)
     _retire(views, batch.newly_retired())
     _write_accesses(views, batch, authors)
-    notifications = [notification_params(n, authors) | source_params(batch.sources[key])
-                     for key, n in batch.notifications.items()]
-    if notifications:
-        _insert_new(views, "la_notifications", list(notifications[0]),
-                    [tuple(p.values()) for p in notifications])
+    _write_notifications(views, batch, authors)
+
+
+def _write_notifications(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJson
+                         ) -> None:
+    if not batch.notifications:
+        return
+    rows = [(*notification_params(n, authors).values(), *source_values(batch.sources[key]))
+            for key, n in batch.notifications.items()]
+    columns = [*notification_params(next(iter(batch.notifications.values()))), *SOURCE_COLUMNS]
+    _insert_new(views, "la_notifications", columns, rows)
 
 
 def _write_plans(views: PostgresViews, batch: ViewBatch) -> None:

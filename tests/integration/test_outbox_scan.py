@@ -174,7 +174,8 @@ def test_views_made_before_notifications_had_a_source_get_it_on_setup(
     with store.connect() as conn:  # as such views were: no source, nor in the public view
         conn.execute(sql.SQL("DROP VIEW {}").format(view))
         conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN kafka_topic, DROP COLUMN "
-                             "kafka_partition, DROP COLUMN kafka_offset").format(table))
+                             "kafka_topic_key, DROP COLUMN kafka_partition, DROP COLUMN "
+                             "kafka_offset").format(table))
         conn.execute(sql.SQL("CREATE VIEW {} AS SELECT * FROM {}").format(view, table))
     store.setup()
     project(store, 0, range(0, 2))
