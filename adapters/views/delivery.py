@@ -55,8 +55,12 @@ WHERE ({window} OR n.kafka_topic_key IS NULL OR n.notification_id = ANY(%(retrie
 ORDER BY n.created_at, n.notification_id
 LIMIT %(limit)s
 """
+# failed ones due again, the longest waiting first: at most a read's worth, so a long MESH
+# outage's backlog is not all listed in every read (the window's rows are never cut short,
+# so a short read still means all of them were read)
 RETRIES = """
 SELECT notification_id FROM {delivery} WHERE status = 'failed' AND next_attempt_at <= %s
+ORDER BY next_attempt_at LIMIT %s
 """
 
 SCANNED = """
@@ -146,7 +150,7 @@ class NotificationOutbox:
             since = self._scanned_to(conn, generation)
             ids = self._ids(generation)
             retries = [r["notification_id"] for r in conn.execute(
-                sql.SQL(RETRIES).format(**ids), (now,)).fetchall()]
+                sql.SQL(RETRIES).format(**ids), (now, limit)).fetchall()]
             rows = conn.execute(sql.SQL(DUE).format(window=_window(offsets, since), **ids),
                                 {"retries": retries, "now": now, "limit": limit}).fetchall()
         scanned = Scanned(generation, offsets) if len(rows) < limit else None

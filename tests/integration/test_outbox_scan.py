@@ -139,6 +139,18 @@ def test_a_failed_notification_is_read_again_when_due_though_scanned(
     assert (again.notification.notification_id, again.attempts) == ("n0", 1)
 
 
+def test_a_read_lists_retries_up_to_its_limit_the_longest_waiting_first(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 3))
+    send_all(outbox)
+    for offset, failed_at in ((0, 2), (1, 0), (2, 1)):  # n1 waits longest, then n2, n0
+        outbox.mark_failed(f"n{offset}", "MESH down", 1, NOW + timedelta(minutes=failed_at))
+    batch = outbox.due(NOW + timedelta(hours=1), 2)
+    assert (ids(batch), batch.scanned) == (["n1", "n2"], None)
+
+
 def test_a_new_generation_is_read_from_its_start_and_sends_nothing_twice(
     store: PostgresViewStore,
 ) -> None:
