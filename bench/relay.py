@@ -12,6 +12,7 @@ producer makes 400-900k, and the relay looked faster than its baseline.)
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import replace
 from statistics import median
@@ -50,23 +51,40 @@ def run(settings: Settings, events: int = 40_000) -> Result:
             load_records(app, events // 2)
             rounds = [replace(bench, topic_prefix=f"{bench.topic_prefix}r{i}.")
                       for i in range(ROUNDS + 1)]
-            for each in rounds:  # all created before any is timed, as the baseline's are
+            for each in (*rounds, bench):  # all created before any is timed
                 ensure_topics(each.require_kafka(), topics_of(each))
-            # the first round warms the broker up, untimed: a broker just started spends
-            # twice the CPU an event while its JIT compiles (3.3 against 1.3 us), and the
-            # baseline, run after the relay, always met a warm one
-            runs = [relay_round(each, app) for each in rounds][1:]
-            # read only now: 40,000 live objects during the runs would slow the relay's
-            # garbage collections, which no real relay carries
             stored = app.recorder.select_notifications(start=1, limit=events + 10)
             messages = plain_messages(app, stored, topics_of(bench))
+            runs, baselines, transactional = interleaved(app, rounds, messages)
         finally:
             app.close()
-        ensure_topics(bench.kafka_bootstrap, topics_of(bench))
-        baselines = [baseline_round(bench.kafka_bootstrap, messages) for _ in range(ROUNDS)]
-        transactional = [transactional_round(bench.kafka_bootstrap, messages)
-                         for _ in range(ROUNDS)]
-    count = len(stored)
+    return result(len(stored), runs, baselines, transactional)
+
+
+def interleaved(app: CpisApplication, rounds: list[Settings], messages: list[Message]
+                ) -> tuple[list[Round], list[Round], list[Round]]:
+    """A relay round, then plain produce, then the transactional yardstick, ROUNDS times:
+    this shared machine's speed drifts within a run (the speed probe moved 0.19-0.38 s in
+    one), and rounds taken side by side meet the same drift. The first relay round, on
+    rounds[0], warms the broker up untimed (a broker just started spends twice the CPU an
+    event while its JIT compiles: 3.3 against 1.3 us). The baseline's messages are frozen
+    out of the garbage collector's sight, so the relay's collections do not walk them."""
+    bootstrap = rounds[0].require_kafka()
+    gc.freeze()
+    try:
+        relay_round(rounds[0], app)
+        runs, baselines, transactional = [], [], []
+        for each in rounds[1:]:
+            runs.append(relay_round(each, app))
+            baselines.append(baseline_round(bootstrap, messages))
+            transactional.append(transactional_round(bootstrap, messages))
+    finally:
+        gc.unfreeze()
+    return runs, baselines, transactional
+
+
+def result(count: int, runs: list[Round], baselines: list[Round],
+           transactional: list[Round]) -> Result:
     transactional_rate = count / median(t[1] for t in transactional)
     seconds, baseline_seconds = median(r[1] for r in runs), median(b[1] for b in baselines)
     rate, baseline = count / seconds, count / baseline_seconds
@@ -77,6 +95,9 @@ def run(settings: Settings, events: int = 40_000) -> Result:
                    "baseline_seconds": baseline_seconds,
                    "rates": [round(count / r[1]) for r in runs],
                    "baseline_rates": [round(count / b[1]) for b in baselines],
+                   # each relay round against the baseline round straight after it
+                   "paired_ratios": [round(b[1] / r[1], 3)
+                                     for r, b in zip(runs, baselines, strict=True)],
                    "startup_seconds": median(r[0] for r in runs),
                    "baseline_startup_seconds": median(b[0] for b in baselines),
                    # CPU an event while timed: this process, PostgreSQL, the broker
