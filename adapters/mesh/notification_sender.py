@@ -55,8 +55,7 @@ class NotificationSender:
                     report.sent += 1
                 else:
                     report.failed += 1
-            if batch.scanned is not None:  # all that was due, each now sent or failed
-                self.outbox.scanned(batch.scanned)
+            self.outbox.scanned(batch.scanned)  # each now sent or failed: how far done
             if len(batch.notifications) < limit:
                 break
         return report

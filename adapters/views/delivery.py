@@ -6,11 +6,12 @@ rebuilds the outbox without sending anything twice.
 
 A poll reads only what is new. Each notification row keeps the Kafka message it came from,
 and the generation's offsets, committed in the same transaction as its rows, say how far
-every row is in: below a partition's `next_offset` nothing can still arrive. Once a read
-returned every due notification and each was marked sent or failed, the sender records
-those offsets as scanned (`scanned`), and later reads start there. A failed one comes back
-by its delivery row's retry time; a new generation (a replay) is scanned from its start
-once. Before this, every poll joined every notification ever queued with its delivery row:
+every row is in: below a partition's `next_offset` nothing can still arrive. Once the
+sender has marked a read's notifications sent or failed, it records how far each partition
+is done (`scanned`): up to the first row still without a delivery row, or, with none, the
+offsets as they stood before the read. Later reads start there. A failed one comes back by
+its delivery row's retry time; a new generation (a replay) is scanned from its start once.
+Before this, every poll joined every notification ever queued with its delivery row:
 360 ms a poll with 1,000,000 sent.
 """
 
@@ -63,6 +64,16 @@ SELECT notification_id FROM {delivery} WHERE status = 'failed' AND next_attempt_
 ORDER BY next_attempt_at LIMIT %s
 """
 
+# the first row of a partition's window still without a delivery row (in offset order,
+# stopping at the first: after a replay, the sent rows before a backlog are walked once)
+FIRST_PENDING = """
+SELECT n.kafka_offset FROM {notifications} n
+WHERE n.kafka_topic_key = {key} AND n.kafka_partition = {partition} AND n.kafka_topic = {topic}
+  AND n.kafka_offset >= {start} AND n.kafka_offset < {end}
+  AND NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.notification_id = n.notification_id)
+ORDER BY n.kafka_offset LIMIT 1
+"""
+
 SCANNED = """
 INSERT INTO {scanned} (generation, topic, partition, scanned_to) VALUES (%s, %s, %s, %s)
 ON CONFLICT (generation, topic, partition)
@@ -81,20 +92,22 @@ class DueNotification:
 
 @dataclass(frozen=True)
 class Scanned:
-    """How far a read saw every notification in: a generation's offsets as they stood
-    before it (every row below them was committed by then)."""
+    """The window a read looked at: for each partition, from the offset it started at
+    (`since`) to the generation's offset as it stood before the read (`offsets`: every row
+    below it was committed by then)."""
 
     generation: int
     offsets: dict[tuple[str, int], int]
+    since: dict[tuple[str, int], int]
 
 
 @dataclass(frozen=True)
 class DueBatch:
-    """Due notifications, oldest first; `scanned` is set when they are all that was due
-    (the read came back short), to be recorded once each is marked sent or failed."""
+    """Due notifications, oldest first, and the window they came from, to be recorded as
+    scanned (`NotificationOutbox.scanned`) once each is marked sent or failed."""
 
     notifications: list[DueNotification]
-    scanned: Scanned | None
+    scanned: Scanned
 
 
 def _window(offsets: dict[tuple[str, int], int], since: dict[tuple[str, int], int]
@@ -153,8 +166,7 @@ class NotificationOutbox:
                 sql.SQL(RETRIES).format(**ids), (now, limit)).fetchall()]
             rows = conn.execute(sql.SQL(DUE).format(window=_window(offsets, since), **ids),
                                 {"retries": retries, "now": now, "limit": limit}).fetchall()
-        scanned = Scanned(generation, offsets) if len(rows) < limit else None
-        return DueBatch([_due(r) for r in rows], scanned)
+        return DueBatch([_due(r) for r in rows], Scanned(generation, offsets, since))
 
     def _scanned_to(self, conn: Conn, generation: int) -> dict[tuple[str, int], int]:
         rows = conn.execute(sql.SQL(
@@ -164,15 +176,32 @@ class NotificationOutbox:
                 for r in rows}
 
     def scanned(self, scanned: Scanned) -> None:
-        """Record that every notification below these offsets was marked sent or failed:
-        later reads start there. Other generations' marks go (a replay's switch)."""
+        """Record, once a read's notifications are each marked sent or failed, how far each
+        partition of its window is done: to its first row still without a delivery row, or
+        to the end of the window. Later reads start there; every row before has a delivery
+        row (a failed one comes back by its retry time). Other generations' marks go (a
+        replay's switch)."""
         with self.store.connect() as conn, conn.cursor() as cur:
+            marks = [(scanned.generation, topic, partition, self._done_to(
+                conn, scanned.generation, topic, partition,
+                scanned.since.get((topic, partition), 0), end))
+                for (topic, partition), end in scanned.offsets.items()]
             table = self._ids()["scanned"]
-            cur.executemany(sql.SQL(SCANNED).format(scanned=table), [
-                (scanned.generation, topic, partition, offset)
-                for (topic, partition), offset in scanned.offsets.items()])
+            cur.executemany(sql.SQL(SCANNED).format(scanned=table), marks)
             cur.execute(sql.SQL("DELETE FROM {} WHERE generation <> %s").format(table),
                         (scanned.generation,))
+
+    def _done_to(self, conn: Conn, generation: int, topic: str, partition: int, start: int,
+                 end: int) -> int:
+        """The first offset in [start, end) of the partition with a row still without a
+        delivery row; `end` when there is none."""
+        if start >= end:
+            return start
+        found = conn.execute(sql.SQL(FIRST_PENDING).format(
+            key=sql.Literal(topic_key(topic)), partition=sql.Literal(partition),
+            topic=sql.Literal(topic), start=sql.Literal(start), end=sql.Literal(end),
+            **self._ids(generation))).fetchone()
+        return end if found is None else int(str(found["kafka_offset"]))
 
     def _upsert(self, notification_id: str, status: str, **fields: object) -> None:
         columns = ["notification_id", "status", *fields]

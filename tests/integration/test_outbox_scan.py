@@ -65,13 +65,19 @@ def ids(batch: DueBatch) -> list[str]:
 
 
 def send_all(outbox: NotificationOutbox, limit: int = 100) -> list[str]:
-    """What a sender's poll does: read, mark each sent, record the scan if complete."""
+    """What a sender's read does: read, mark each sent, record the scan."""
     batch = outbox.due(NOW, limit)
     for due in batch.notifications:
         outbox.mark_sent(due.notification.notification_id, "MESH-1", 1)
-    if batch.scanned is not None:
-        outbox.scanned(batch.scanned)
+    outbox.scanned(batch.scanned)
     return ids(batch)
+
+
+def marks(store: PostgresViewStore) -> list[dict[str, object]]:
+    with store.connect() as conn:
+        return conn.execute(sql.SQL("SELECT generation, partition, scanned_to FROM {} "
+                                    "ORDER BY partition").format(
+            sql.Identifier(store.schema, "la_notification_scanned"))).fetchall()
 
 
 def forget_deliveries(store: PostgresViewStore) -> None:
@@ -98,16 +104,33 @@ def test_until_the_scan_is_recorded_the_same_notifications_are_due_again(
 ) -> None:
     outbox = NotificationOutbox(store)
     project(store, 0, range(0, 3))
-    first = outbox.due(NOW, 100)  # then the sender dies before marking any
-    assert first.scanned is not None
+    outbox.due(NOW, 100)  # then the sender dies before marking any
     assert ids(outbox.due(NOW, 100)) == ["n0", "n1", "n2"]
 
 
-def test_a_read_that_fills_its_limit_records_no_scan(store: PostgresViewStore) -> None:
+def test_the_scan_stops_at_the_first_notification_still_pending(
+    store: PostgresViewStore,
+) -> None:
     outbox = NotificationOutbox(store)
     project(store, 0, range(0, 3))
-    assert outbox.due(NOW, 3).scanned is None  # a fourth might have been left out
-    assert outbox.due(NOW, 4).scanned is not None
+    batch = outbox.due(NOW, 100)
+    for sent in ("n0", "n2"):  # n1 not marked (as if its send never ended)
+        outbox.mark_sent(sent, "MESH-1", 1)
+    outbox.scanned(batch.scanned)
+    assert marks(store) == [{"generation": 1, "partition": 0, "scanned_to": 1}]
+    forget_deliveries(store)
+    assert send_all(outbox) == ["n1", "n2"]  # from n1 on; n0 not read again
+
+
+def test_a_read_cut_short_by_its_limit_is_recorded_as_far_as_it_went(
+    store: PostgresViewStore,
+) -> None:
+    outbox = NotificationOutbox(store)
+    project(store, 0, range(0, 5))
+    assert send_all(outbox, limit=2) == ["n0", "n1"]
+    assert marks(store) == [{"generation": 1, "partition": 0, "scanned_to": 2}]
+    forget_deliveries(store)
+    assert send_all(outbox) == ["n2", "n3", "n4"]
 
 
 def test_a_notification_committed_after_a_later_partition_is_still_found(
@@ -132,8 +155,8 @@ def test_a_failed_notification_is_read_again_when_due_though_scanned(
     batch = outbox.due(NOW, 100)
     outbox.mark_failed("n0", "MESH down", 1, NOW)
     outbox.mark_sent("n1", "MESH-1", 1)
-    assert batch.scanned is not None
     outbox.scanned(batch.scanned)
+    assert marks(store)[0]["scanned_to"] == 2  # past the failed one: it has a delivery row
     assert ids(outbox.due(NOW, 100)) == []  # within its back-off
     [again] = outbox.due(NOW + timedelta(minutes=1), 100).notifications
     assert (again.notification.notification_id, again.attempts) == ("n0", 1)
@@ -147,8 +170,7 @@ def test_a_read_lists_retries_up_to_its_limit_the_longest_waiting_first(
     send_all(outbox)
     for offset, failed_at in ((0, 2), (1, 0), (2, 1)):  # n1 waits longest, then n2, n0
         outbox.mark_failed(f"n{offset}", "MESH down", 1, NOW + timedelta(minutes=failed_at))
-    batch = outbox.due(NOW + timedelta(hours=1), 2)
-    assert (ids(batch), batch.scanned) == (["n1", "n2"], None)
+    assert ids(outbox.due(NOW + timedelta(hours=1), 2)) == ["n1", "n2"]
 
 
 def test_a_new_generation_is_read_from_its_start_and_sends_nothing_twice(
@@ -157,15 +179,14 @@ def test_a_new_generation_is_read_from_its_start_and_sends_nothing_twice(
     outbox = NotificationOutbox(store)
     project(store, 0, range(0, 3))
     assert send_all(outbox) == ["n0", "n1", "n2"]
-    rebuilt = store.new_generation()  # a replay: the same rows, and one more
-    project(store, 0, range(0, 4), generation=rebuilt)
+    rebuilt = store.new_generation()  # a replay: the same rows, and three more
+    project(store, 0, range(0, 6), generation=rebuilt)
     store.index_generation(rebuilt)
     store.drop_generation(store.switch_to(rebuilt))
-    assert send_all(outbox) == ["n3"]
-    with store.connect() as conn:
-        marks = conn.execute(sql.SQL("SELECT generation, scanned_to FROM {}").format(
-            sql.Identifier(store.schema, "la_notification_scanned"))).fetchall()
-    assert marks == [{"generation": rebuilt, "scanned_to": 4}]
+    assert send_all(outbox, limit=2) == ["n3", "n4"]  # a backlog over one read
+    assert marks(store) == [{"generation": rebuilt, "partition": 0, "scanned_to": 5}]
+    forget_deliveries(store)
+    assert send_all(outbox) == ["n5"]  # n0-n4 walked past once, not read again
 
 
 def test_a_notification_written_outside_a_stream_is_read_until_sent(
