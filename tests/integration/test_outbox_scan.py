@@ -87,7 +87,7 @@ def forget_deliveries(store: PostgresViewStore) -> None:
             sql.Identifier(store.schema, "la_notification_delivery")))
 
 
-def test_a_poll_reads_only_what_came_after_the_last_complete_read(
+def test_a_poll_reads_only_what_came_after_the_last_scan(
     store: PostgresViewStore,
 ) -> None:
     outbox = NotificationOutbox(store)
