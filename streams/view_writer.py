@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, NamedTuple, Protocol
 
+from adapters.views.pg_rows import Source
 from adapters.views.postgres import PostgresViews
 from adapters.views.postgres_batch import load_batch, write_batch
 from domain.nhs_number import NhsNumber
@@ -68,7 +69,7 @@ def apply_messages(views: PostgresViews, messages: list[Message], registry: Sche
                        touched_numbers([e for e in events if touches_plans(e)]))
     try:
         for message, event in decoded:
-            batch.source = (message.topic, message.partition, message.offset)
+            batch.source = source_of(message)
             project(event, batch)
     except POISON as error:
         log.warning("batch of %d needs one-by-one application: %s", len(messages), error)
@@ -102,6 +103,11 @@ def decode_message(message: Message, registry: SchemaRegistry) -> Any:
     return event
 
 
+def source_of(message: Message) -> Source:
+    """Where the notifications a message causes came from: its topic, partition, offset."""
+    return message.topic, message.partition, message.offset
+
+
 def next_offsets(messages: list[Message]) -> Offsets:
     return {(m.topic, m.partition): m.offset + 1 for m in messages}
 
@@ -110,7 +116,7 @@ def apply_one_by_one(views: PostgresViews, messages: list[Message], registry: Sc
                      dead_letters: DeadLetters) -> Offsets:
     """Apply each message in its own savepoint, dead-lettering the ones that fail."""
     for message in messages:
-        views.source = (message.topic, message.partition, message.offset)
+        views.source = source_of(message)
         try:
             with views.conn.transaction():
                 project(decode_message(message, registry), views)

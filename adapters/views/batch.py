@@ -31,10 +31,9 @@ class ViewBatch(ViewUpdates):
         self._stored_retired = self._plans.retired_numbers()
         self.accesses: dict[AccessSlot, Access] = {}
         self.keep: int | None = None
-        self.notifications: dict[str, NotificationDue] = {}
-        # the Kafka message being applied, and the one each notification came from
-        self.source: Source | None = None
-        self.sources: dict[str, Source | None] = {}
+        # each notification with the Kafka message it came from (`source` as it was added)
+        self.notifications: dict[str, tuple[NotificationDue, Source | None]] = {}
+        self.source: Source | None = None  # the Kafka message being applied
 
     def put_plan(self, nhs_number: NhsNumber, plan: Plan, version: int,
                  source_file: int | None) -> None:
@@ -60,9 +59,7 @@ class ViewBatch(ViewUpdates):
                          if slot[0] != nhs_number.value}
 
     def add_notification(self, notification: NotificationDue) -> None:
-        if notification.notification_id not in self.notifications:
-            self.notifications[notification.notification_id] = notification
-            self.sources[notification.notification_id] = self.source
+        self.notifications.setdefault(notification.notification_id, (notification, self.source))
 
     # -- the net change ---------------------------------------------------------------
 

@@ -57,8 +57,7 @@ ORDER BY n.created_at, n.notification_id
 LIMIT %(limit)s
 """
 # failed ones due again, the longest waiting first: at most a read's worth, so a long MESH
-# outage's backlog is not all listed in every read (the window's rows are never cut short,
-# so a short read still means all of them were read)
+# outage's backlog is not all listed in every read
 RETRIES = """
 SELECT notification_id FROM {delivery} WHERE status = 'failed' AND next_attempt_at <= %s
 ORDER BY next_attempt_at LIMIT %s
@@ -68,8 +67,7 @@ ORDER BY next_attempt_at LIMIT %s
 # stopping at the first: after a replay, the sent rows before a backlog are walked once)
 FIRST_PENDING = """
 SELECT n.kafka_offset FROM {notifications} n
-WHERE n.kafka_topic_key = {key} AND n.kafka_partition = {partition} AND n.kafka_topic = {topic}
-  AND n.kafka_offset >= {start} AND n.kafka_offset < {end}
+WHERE {from_start} AND n.kafka_offset < {end}
   AND NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.notification_id = n.notification_id)
 ORDER BY n.kafka_offset LIMIT 1
 """
@@ -90,15 +88,17 @@ class DueNotification:
     attempts: int
 
 
+Partition = tuple[str, int]  # a Kafka topic and partition
+
+
 @dataclass(frozen=True)
 class Scanned:
-    """The window a read looked at: for each partition, from the offset it started at
-    (`since`) to the generation's offset as it stood before the read (`offsets`: every row
-    below it was committed by then)."""
+    """The window a read looked at: for each partition the generation has applied, from
+    the offset the read started at (0 if never scanned) to the generation's offset as it
+    stood before the read (every row below it was committed by then)."""
 
     generation: int
-    offsets: dict[tuple[str, int], int]
-    since: dict[tuple[str, int], int]
+    windows: dict[Partition, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,21 @@ class DueBatch:
     scanned: Scanned
 
 
-def _window(offsets: dict[tuple[str, int], int], since: dict[tuple[str, int], int]
-            ) -> sql.Composable:
-    """Rows of each applied partition from its scanned offset on (from 0 if never scanned;
-    none can be in a partition the generation has no offset for)."""
-    ranges = [sql.SQL("(n.kafka_topic_key = {} AND n.kafka_partition = {} AND "
-                      "n.kafka_offset >= {} AND n.kafka_topic = {})").format(
-                          sql.Literal(topic_key(topic)), sql.Literal(partition),
-                          sql.Literal(since.get((topic, partition), 0)), sql.Literal(topic))
-              for topic, partition in sorted(offsets)]
+def _from(partition: Partition, start: int) -> sql.Composable:
+    """The partition's rows from offset `start` on: an index range (the topic's key leads
+    the index, pg_rows.topic_key; the name is checked too), the values written into the
+    statement so its plan sees them."""
+    topic, number = partition
+    return sql.SQL("(n.kafka_topic_key = {} AND n.kafka_partition = {} AND n.kafka_offset >= {}"
+                   " AND n.kafka_topic = {})").format(
+        sql.Literal(topic_key(topic)), sql.Literal(number), sql.Literal(start),
+        sql.Literal(topic))
+
+
+def _window(windows: dict[Partition, tuple[int, int]]) -> sql.Composable:
+    """Rows of each applied partition from where the read starts on (none can be in a
+    partition the generation has no offset for)."""
+    ranges = [_from(partition, start) for partition, (start, _) in sorted(windows.items())]
     return sql.SQL(" OR ").join(ranges) if ranges else sql.SQL("false")
 
 
@@ -161,14 +167,15 @@ class NotificationOutbox:
             generation = self.store.active_generation(conn)  # no switch until the read is done
             offsets = self.store.offsets(conn, generation)  # before the rows: all below are in
             since = self._scanned_to(conn, generation)
+            windows = {p: (since.get(p, 0), end) for p, end in offsets.items()}
             ids = self._ids(generation)
             retries = [r["notification_id"] for r in conn.execute(
                 sql.SQL(RETRIES).format(**ids), (now, limit)).fetchall()]
-            rows = conn.execute(sql.SQL(DUE).format(window=_window(offsets, since), **ids),
+            rows = conn.execute(sql.SQL(DUE).format(window=_window(windows), **ids),
                                 {"retries": retries, "now": now, "limit": limit}).fetchall()
-        return DueBatch([_due(r) for r in rows], Scanned(generation, offsets, since))
+        return DueBatch([_due(r) for r in rows], Scanned(generation, windows))
 
-    def _scanned_to(self, conn: Conn, generation: int) -> dict[tuple[str, int], int]:
+    def _scanned_to(self, conn: Conn, generation: int) -> dict[Partition, int]:
         rows = conn.execute(sql.SQL(
             "SELECT topic, partition, scanned_to FROM {} WHERE generation = %s").format(
                 self._ids()["scanned"]), (generation,)).fetchall()
@@ -182,24 +189,22 @@ class NotificationOutbox:
         row (a failed one comes back by its retry time). Other generations' marks go (a
         replay's switch)."""
         with self.store.connect() as conn, conn.cursor() as cur:
-            marks = [(scanned.generation, topic, partition, self._done_to(
-                conn, scanned.generation, topic, partition,
-                scanned.since.get((topic, partition), 0), end))
-                for (topic, partition), end in scanned.offsets.items()]
+            marks = [(scanned.generation, *partition,
+                      self._done_to(conn, scanned.generation, partition, start, end))
+                     for partition, (start, end) in scanned.windows.items()]
             table = self._ids()["scanned"]
             cur.executemany(sql.SQL(SCANNED).format(scanned=table), marks)
             cur.execute(sql.SQL("DELETE FROM {} WHERE generation <> %s").format(table),
                         (scanned.generation,))
 
-    def _done_to(self, conn: Conn, generation: int, topic: str, partition: int, start: int,
+    def _done_to(self, conn: Conn, generation: int, partition: Partition, start: int,
                  end: int) -> int:
         """The first offset in [start, end) of the partition with a row still without a
         delivery row; `end` when there is none."""
         if start >= end:
             return start
         found = conn.execute(sql.SQL(FIRST_PENDING).format(
-            key=sql.Literal(topic_key(topic)), partition=sql.Literal(partition),
-            topic=sql.Literal(topic), start=sql.Literal(start), end=sql.Literal(end),
+            from_start=_from(partition, start), end=sql.Literal(end),
             **self._ids(generation))).fetchone()
         return end if found is None else int(str(found["kafka_offset"]))
 

@@ -79,12 +79,11 @@ def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
 
 def _write_notifications(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJson
                          ) -> None:
-    if not batch.notifications:
-        return
-    rows = [(*notification_params(n, authors).values(), *source_values(batch.sources[key]))
-            for key, n in batch.notifications.items()]
-    columns = [*notification_params(next(iter(batch.notifications.values()))), *SOURCE_COLUMNS]
-    _insert_new(views, "la_notifications", columns, rows)
+    written = [(notification_params(n, authors), source)
+               for n, source in batch.notifications.values()]
+    if written:
+        _insert_new(views, "la_notifications", [*written[0][0], *SOURCE_COLUMNS],
+                    [(*params.values(), *source_values(source)) for params, source in written])
 
 
 def _write_plans(views: PostgresViews, batch: ViewBatch) -> None:
