@@ -6,6 +6,7 @@ the same NHS number is retried on the fresh record (optimistic concurrency).
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +29,7 @@ from eventsourcing.persistence import (
 from domain.access import Access
 from domain.answers import answer_from
 from domain.authors import Author
-from domain.errors import IdentityError, NoRecordFoundError
+from domain.errors import DomainError, IdentityError, NoRecordFoundError
 from domain.history import history_entry
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsPort, PdsUnavailableError
@@ -285,7 +286,7 @@ class CpisApplication(Application[UUID]):
                 record.record_access(request.access, request.provenance)
             return answer_from(record, now, None if request.silent else request.access)
 
-        return self._change(request.nhs_number, answer)
+        return self._change(request.nhs_number, answer, held_first=not request.silent)
 
     # -- local-authority uploads --------------------------------------------------------
 
@@ -462,20 +463,55 @@ class CpisApplication(Application[UUID]):
         nhs_number: NhsNumber,
         command: Callable[[ChildProtectionRecord], T],
         create: bool = False,
+        held_first: bool = False,
     ) -> T:
-        """get -> command -> save, retried when another writer saved first."""
+        """get -> command -> save, retried when another writer saved first.
+
+        With `held_first`, the first attempt takes the record as this process last held it,
+        without asking the store what other processes saved since: one database round trip
+        fewer, a sixth of a query's time. The save checks it: it is refused
+        (RecordConflictError) when anyone saved a version meanwhile, and the retry reads the
+        record afresh. An attempt on the held record that would save nothing, or that raises
+        a domain error (which may come from its being out of date), goes unchecked, so it is
+        made again on the stored record. The saved record is then held as saved."""
+        held = [held_first]  # only the first attempt may take the held record
 
         def attempt() -> T:
+            from_held, held[0] = held[0], False
+            held_record = self._held_record(nhs_number) if from_held else None
+            if held_record is not None:
+                try:
+                    result = command(held_record)
+                except DomainError:
+                    pass  # perhaps decided on an out-of-date record: decide on what is stored
+                else:
+                    if held_record.pending_events:
+                        return save(held_record, result, hold=True)
             record = self.find_record(nhs_number)
             if record is None:
                 if not create:
                     raise NoRecordFoundError(f"No Records Found for NHS number {nhs_number}")
                 record = ChildProtectionRecord(nhs_number=nhs_number)
-            result = command(record)
+            return save(record, command(record), hold=held_first)
+
+        def save(record: ChildProtectionRecord, result: T, hold: bool) -> T:
             self.save(record)
+            if hold and self.repository.cache is not None:
+                self.repository.cache.put(record.id, record)
             return result
 
         return self._retrying(attempt)
+
+    def _held_record(self, nhs_number: NhsNumber) -> ChildProtectionRecord | None:
+        """A copy of the record as this process holds it in its cache, without reading what
+        was saved since; None where it holds none."""
+        cache = self.repository.cache
+        try:
+            held = cache.get(record_id(nhs_number)) if cache is not None else None
+        except KeyError:
+            return None
+        assert held is None or isinstance(held, ChildProtectionRecord)
+        return copy.deepcopy(held)
 
     @staticmethod
     def _retrying(attempt: Callable[[], T]) -> T:
