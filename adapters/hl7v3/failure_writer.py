@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.elements import E, Element, control_act_author, devices, ii, message_header
+from adapters.hl7v3.elements import (
+    MESSAGE,
+    E,
+    Element,
+    control_act_author,
+    devices,
+    ii,
+    message_header,
+)
 from adapters.hl7v3.errors import Hl7Error
 from adapters.hl7v3.response_writer import IdFactory, new_id
 from adapters.hl7v3.timestamps import format_ts
@@ -18,7 +26,7 @@ def failure_message(error: Hl7Error, now: datetime, request_id: str | None, to_a
         return E.code(code=error.code, codeSystem=v.ERROR_SYSTEM, displayName=error.message)
 
     response_code = "NF" if error.code == "NO_RECORDS_FOUND" else "ID"
-    return E(v.QUERY_ACT_FAILED,
+    return MESSAGE(v.QUERY_ACT_FAILED,
         *message_header(v.QUERY_ACT_FAILED, ids(), format_ts(now)),
         E.acknowledgement(
             E.acknowledgementDetail(code(), typeCode="ER"),

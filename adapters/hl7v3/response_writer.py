@@ -8,6 +8,7 @@ from datetime import datetime
 
 from adapters.hl7v3 import vocabulary as v
 from adapters.hl7v3.elements import (
+    MESSAGE,
     E,
     Element,
     author,
@@ -83,7 +84,7 @@ def query_response(answer: QueryAnswer, now: datetime, ids: IdFactory = new_id) 
 def response_message(answer: QueryAnswer, now: datetime, to_asid: str, cpis_asid: str,
                      ids: IdFactory = new_id) -> Element:
     """The whole REPC_IN000007GB01 interaction."""
-    return E(v.RESPONSE,
+    return MESSAGE(v.RESPONSE,
         *transmission_wrapper(v.RESPONSE, ids(), format_ts(now), to_asid, cpis_asid),
         E.ControlActEvent(
             control_act_author(cpis_asid),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.elements import Element
+from adapters.hl7v3.elements import Element, declaring
 from adapters.hl7v3.errors import invalid_message
 from adapters.hl7v3.response_writer import IdFactory, new_id
 
@@ -37,5 +37,5 @@ def wrap(message: Element, interaction: str, relates_to: str | None,
     etree.SubElement(header, f"{wsa}Action").text = f"{v.SOAP_ACTION_PREFIX}{interaction}"
     if relates_to:
         etree.SubElement(header, f"{wsa}RelatesTo").text = f"uuid:{relates_to}"
-    etree.SubElement(envelope, f"{soap}Body").append(message)
+    etree.SubElement(envelope, f"{soap}Body").append(declaring(message))
     return envelope

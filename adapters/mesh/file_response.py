@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from adapters.hl7v3.elements import E, Element, local_authority, value
+from adapters.hl7v3.elements import MESSAGE, E, Element, local_authority, value
 from adapters.hl7v3.timestamps import format_ts
 from domain.local_authority import LocalAuthority
 from domain.uploads import RecordCode, UploadOutcome
@@ -42,5 +42,5 @@ def file_response(outcome: UploadOutcome, la: LocalAuthority, now: datetime) -> 
         E("failedReturnedCP-ISRecords", value(outcome.failed)),
         E("successfulReturnedCP-ISRecords", value(outcome.successful)),
     ]
-    return E.FileResponse(*parts)
+    return MESSAGE.FileResponse(*parts)
 

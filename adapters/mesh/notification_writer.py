@@ -9,7 +9,16 @@ from datetime import datetime
 from uuid import NAMESPACE_URL, uuid5
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.elements import E, Element, author, content_id, ii, organisation_ids, value
+from adapters.hl7v3.elements import (
+    MESSAGE,
+    E,
+    Element,
+    author,
+    content_id,
+    ii,
+    organisation_ids,
+    value,
+)
 from adapters.hl7v3.timestamps import format_ts
 from domain.notifications import NotificationDue, NotificationKind
 
@@ -58,7 +67,7 @@ def access_notification(n: NotificationDue, context: NotificationContext,
               E.effectiveTime(value=format_ts(n.access.accessed_at)), ii(n.access.access_id),
               author(n.access.author),
               E.queryByParameter(E("person.id", *_person_ids(n, context, "value"))))
-    return E("CP-ISAccessToServiceNotification",
+    return MESSAGE("CP-ISAccessToServiceNotification",
              E.effectiveTime(value=format_ts(now)), ii(message_uuid(n.notification_id)),
              E.pertinentInformation(E.pertinentTotalReturnedRecords(value(1))),
              E.pertinentInformation1(E("pertinentCP-ISRecordAccess",
@@ -74,7 +83,7 @@ def inactive_notification(n: NotificationDue, context: NotificationContext,
     if n.replacement is not None:
         patient.append(E.replacedBy(E.newVersion(E.id(extension=n.replacement.value))))
     patient.append(E.subjectOf(E.lAUploadFile(E.value(extension=_file(context)))))
-    return E("CP-ISInactiveNHSNumberNotification",
+    return MESSAGE("CP-ISInactiveNHSNumberNotification",
              E.effectiveTime(value=format_ts(now)), ii(message_uuid(n.notification_id)),
              _recipient(n.ods_code, context.la_name),
              E.subject(E.pDSInactivePatient(*patient)))
