@@ -30,6 +30,7 @@ from domain.access import Access
 from domain.answers import answer_from
 from domain.authors import Author
 from domain.errors import DomainError, IdentityError, NoRecordFoundError
+from domain.held_records import HeldRecordOdds
 from domain.history import history_entry
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsPort, PdsUnavailableError
@@ -159,6 +160,7 @@ class CpisApplication(Application[UUID]):
         self.shards = shards
         self.shard_from = shard_from
         self._known_records: set[UUID] = set()
+        self._held_odds = HeldRecordOdds()
         self._known_up_to = 0
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -473,34 +475,57 @@ class CpisApplication(Application[UUID]):
         (RecordConflictError) when anyone saved a version meanwhile, and the retry reads the
         record afresh. An attempt on the held record that would save nothing, or that raises
         a domain error (which may come from its being out of date), goes unchecked, so it is
-        made again on the stored record. The saved record is then held as saved."""
-        held = [held_first]  # only the first attempt may take the held record
+        made again on the stored record. The saved record is then held as saved. Where other
+        processes often save the same records first, held records are mostly refused and
+        cost a round trip instead: then they are seldom taken (domain/held_records.py)."""
+        # only the first attempt may take the held record, while that pays (held_records.py)
+        held = [held_first and self._held_odds.worth_trying()]
 
         def attempt() -> T:
             from_held, held[0] = held[0], False
-            held_record = self._held_record(nhs_number) if from_held else None
-            if held_record is not None:
-                try:
-                    result = command(held_record)
-                except DomainError:
-                    pass  # perhaps decided on an out-of-date record: decide on what is stored
-                else:
-                    if held_record.pending_events:
-                        return save(held_record, result, hold=True)
+            done = self._on_held_record(nhs_number, command) if from_held else None
+            if done is not None:
+                return done[0]
             record = self.find_record(nhs_number)
             if record is None:
                 if not create:
                     raise NoRecordFoundError(f"No Records Found for NHS number {nhs_number}")
                 record = ChildProtectionRecord(nhs_number=nhs_number)
-            return save(record, command(record), hold=held_first)
-
-        def save(record: ChildProtectionRecord, result: T, hold: bool) -> T:
+            result = command(record)
             self.save(record)
-            if hold and self.repository.cache is not None:
-                self.repository.cache.put(record.id, record)
+            if held_first:
+                self._hold(record)
             return result
 
         return self._retrying(attempt)
+
+    def _on_held_record(self, nhs_number: NhsNumber,
+                        command: Callable[[ChildProtectionRecord], T]) -> tuple[T] | None:
+        """(the command's result) on the held record, saved; None where the save could not
+        check it (no record held, nothing to save, a domain error), to decide on the stored
+        record instead."""
+        record = self._held_record(nhs_number)
+        if record is None:
+            return None
+        try:
+            result = command(record)
+        except DomainError:
+            return None  # perhaps decided on an out-of-date record
+        if not record.pending_events:
+            return None
+        try:
+            self.save(record)
+        except RecordConflictError:
+            self._held_odds.refused()
+            raise
+        self._held_odds.saved()
+        self._hold(record)
+        return (result,)
+
+    def _hold(self, record: ChildProtectionRecord) -> None:
+        """Keep the record as saved in the cache, for the next held attempt."""
+        if self.repository.cache is not None:
+            self.repository.cache.put(record.id, record)
 
     def _held_record(self, nhs_number: NhsNumber) -> ChildProtectionRecord | None:
         """A copy of the record as this process holds it in its cache, without reading what

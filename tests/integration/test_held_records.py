@@ -9,9 +9,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import RecordConflictError
 
 from domain.application import CpisApplication, QueryRequest
 from domain.errors import NoRecordFoundError
+from domain.held_records import WINDOW
 from domain.plans import PlanType
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord as Record
@@ -132,3 +134,41 @@ def test_a_silent_query_reads_the_stored_record(
     ask(first, "1")
     ask(second, "2")
     assert shown(ask(first, "3", silent=True)) == {"1", "2"}
+
+
+class RefusalCounter:
+    """Counts the saves the application's recorder refuses for a version saved before."""
+
+    def __init__(self, app: CpisApplication, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.refused = 0
+        insert = app.recorder.insert_events
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return insert(*args, **kwargs)
+            except RecordConflictError:
+                self.refused += 1
+                raise
+
+        monkeypatch.setattr(app.recorder, "insert_events", counted)
+
+
+def test_held_records_mostly_out_of_date_are_seldom_taken(
+        two_workers: tuple[CpisApplication, CpisApplication],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries alternating between two workers: each finds the record it holds a version
+    behind. After a window of refused saves, a worker reads the record first."""
+    first, second = two_workers
+    first.upload_plan(CHILD, plan(), UPLOAD)
+    counter = RefusalCounter(first, monkeypatch)
+    for i in range(WINDOW):
+        ask(first, f"1{i:03d}")
+        ask(second, f"2{i:03d}")
+    assert counter.refused >= WINDOW // 2
+    counter.refused = 0
+    for i in range(WINDOW):
+        ask(first, f"3{i:03d}")
+        ask(second, f"4{i:03d}")
+    assert counter.refused <= 2  # one look a window
+    answer = ask(first, "5000")
+    assert {"4063", "5000"} <= shown(answer)
