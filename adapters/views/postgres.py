@@ -36,10 +36,6 @@ from domain.projections import AccessRow, NotificationRow, PlanRow, Views
 Conn = psycopg.Connection[dict[str, object]]
 VIEW_TABLES = ("current_plans", "access_history", "la_notifications")
 
-# Authors are json, not jsonb: nothing queries inside them, and PostgreSQL turning each into
-# jsonb cost 3.8-4.9 us a row in a COPY against 1.8-2.2 for json (a replay of 1,000,000
-# events writes 1,600,000 of them). Generations made before keep jsonb; both read and write
-# alike (psycopg gives dicts; jsonb is assigned to json).
 DDL = """
 CREATE TABLE IF NOT EXISTS {current_plans} (
   nhs_number text NOT NULL, ods_code text NOT NULL, plan_type text NOT NULL,
@@ -49,11 +45,11 @@ CREATE TABLE IF NOT EXISTS {current_plans} (
   version bigint NOT NULL, source_file bigint, PRIMARY KEY (nhs_number, ods_code, plan_type));
 CREATE TABLE IF NOT EXISTS {access_history} (
   nhs_number text NOT NULL, access_id text NOT NULL, accessed_at timestamptz NOT NULL,
-  author_identity text NOT NULL, author json NOT NULL, PRIMARY KEY (nhs_number, access_id));
+  author_identity text NOT NULL, author jsonb NOT NULL, PRIMARY KEY (nhs_number, access_id));
 CREATE TABLE IF NOT EXISTS {la_notifications} (
   notification_id text PRIMARY KEY, kind text NOT NULL, ods_code text NOT NULL,
   nhs_number text NOT NULL, record_id uuid NOT NULL, version bigint NOT NULL,
-  occurred_at timestamptz NOT NULL, access_id text, accessed_at timestamptz, author json,
+  occurred_at timestamptz NOT NULL, access_id text, accessed_at timestamptz, author jsonb,
   replacement text, status text NOT NULL DEFAULT 'pending', mesh_message_id text,
   attempts int NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now(),
   kafka_topic text, kafka_topic_key int, kafka_partition int, kafka_offset bigint);

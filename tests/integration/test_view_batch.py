@@ -109,30 +109,3 @@ def test_a_batch_keeps_an_existing_notification_row_as_it_is(
         unit.add_notification(sample_notification())
         write_batch(views, unit)
         assert [row.status for row in views.notifications()] == ["sent"]
-
-
-def test_a_generation_made_with_jsonb_authors_is_written_and_read_alike(
-    two_generations: tuple[PostgresViews, PostgresViews],
-) -> None:
-    """Generations made before authors were json hold them as jsonb: both paths write them
-    there, and the views read the same."""
-    json_views, second = two_generations
-    jsonb_views = PostgresViews(second.conn, second.schema, second.generation)  # types unread
-    changes: list[Change] = [("put", 0, 0, 1, False), ("access", 0, 1, False),
-                             ("access", 0, 2, True), ("notify", 0), ("access", 1, 3, False)]
-    with json_views.conn.transaction(force_rollback=True):
-        for table in ("access_history", "la_notifications"):
-            json_views.conn.execute(sql.SQL(
-                "ALTER TABLE {} ALTER COLUMN author TYPE jsonb USING author::jsonb").format(
-                    jsonb_views.table(table)))
-        for change in changes[:2]:  # one at a time, then the rest as a batch
-            apply(change, jsonb_views)
-        unit = load_batch(jsonb_views, [n.value for n in NUMBERS], plan_numbers_of(changes))
-        for change in changes[2:]:
-            apply(change, unit)
-        write_batch(jsonb_views, unit)
-        for change in changes:
-            apply(change, json_views)
-        assert jsonb_views.column_types("access_history")["author"] == "jsonb"
-        assert snapshot(jsonb_views) == snapshot(json_views)
-        assert len(snapshot(json_views)[1]) == 3
