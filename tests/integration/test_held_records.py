@@ -54,6 +54,16 @@ def shown(answer: QueryAnswer) -> set[str]:
     return {access.access_id for access in answer.history}
 
 
+def held_behind(workers: tuple[CpisApplication, CpisApplication]) -> CpisApplication:
+    """The first worker, holding the record a version behind: its access "1", then the
+    second worker's "2"."""
+    first, second = workers
+    first.upload_plan(CHILD, plan(), UPLOAD)
+    ask(first, "1")
+    ask(second, "2")
+    return first
+
+
 class ReadCounter:
     """Counts the reads of a record's events the application's recorder makes."""
 
@@ -83,10 +93,7 @@ def test_a_held_record_is_queried_without_reading_it_first(
 
 def test_an_access_saved_by_another_process_is_answered(
         two_workers: tuple[CpisApplication, CpisApplication]) -> None:
-    first, second = two_workers
-    first.upload_plan(CHILD, plan(), UPLOAD)
-    ask(first, "1")
-    ask(second, "2")  # after first's: first's held record is a version behind
+    first = held_behind(two_workers)
     assert shown(ask(first, "3")) == {"1", "2", "3"}
     events = list(first.events.get(Record.create_id(CHILD)))
     assert [e.originator_version for e in events] == [1, 2, 3, 4, 5]
@@ -120,20 +127,12 @@ def test_a_plan_registered_by_another_process_is_answered(
 def test_a_repeated_access_is_answered_from_the_stored_record(
         two_workers: tuple[CpisApplication, CpisApplication]) -> None:
     """The same access again saves nothing, so nothing would check the held record."""
-    first, second = two_workers
-    first.upload_plan(CHILD, plan(), UPLOAD)
-    ask(first, "1")
-    ask(second, "2")
-    assert shown(ask(first, "1")) == {"1", "2"}
+    assert shown(ask(held_behind(two_workers), "1")) == {"1", "2"}
 
 
 def test_a_silent_query_reads_the_stored_record(
         two_workers: tuple[CpisApplication, CpisApplication]) -> None:
-    first, second = two_workers
-    first.upload_plan(CHILD, plan(), UPLOAD)
-    ask(first, "1")
-    ask(second, "2")
-    assert shown(ask(first, "3", silent=True)) == {"1", "2"}
+    assert shown(ask(held_behind(two_workers), "3", silent=True)) == {"1", "2"}
 
 
 class RefusalCounter:
