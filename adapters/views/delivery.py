@@ -23,7 +23,7 @@ from typing import Any
 
 from psycopg import sql
 
-from adapters.views.pg_rows import notification_row, topic_key
+from adapters.views.pg_rows import by_partition, notification_row, topic_key
 from adapters.views.postgres import Conn, PostgresViewStore
 from domain.notifications import NotificationDue
 
@@ -179,8 +179,7 @@ class NotificationOutbox:
         rows = conn.execute(sql.SQL(
             "SELECT topic, partition, scanned_to FROM {} WHERE generation = %s").format(
                 self._ids()["scanned"]), (generation,)).fetchall()
-        return {(str(r["topic"]), int(str(r["partition"]))): int(str(r["scanned_to"]))
-                for r in rows}
+        return by_partition(rows, "scanned_to")
 
     def scanned(self, scanned: Scanned) -> None:
         """Record, once a read's notifications are each marked sent or failed, how far each

@@ -84,6 +84,12 @@ def notification_params(n: NotificationDue,
     }
 
 
+def by_partition(rows: list[dict[str, Any]], column: str) -> dict[tuple[str, int], int]:
+    """Rows keyed by Kafka topic and partition, holding an offset `column` (a generation's
+    next offsets, the outbox's scanned marks)."""
+    return {(str(r["topic"]), int(str(r["partition"]))): int(str(r[column])) for r in rows}
+
+
 # where a notification came from: the Kafka topic, partition and offset of its event
 Source = tuple[str, int, int]
 

@@ -21,6 +21,7 @@ from adapters.views.pg_rows import (
     Source,
     access_row,
     author_json,
+    by_partition,
     notification_params,
     notification_row,
     plan_params,
@@ -190,8 +191,7 @@ class PostgresViewStore:
                 ) -> dict[tuple[str, int], int]:
         rows = conn.execute(sql.SQL("SELECT topic, partition, next_offset FROM {}").format(
             sql.Identifier(self.schema, f"g{generation}_offsets"))).fetchall()
-        return {(str(r["topic"]), int(str(r["partition"]))): int(str(r["next_offset"]))
-                for r in rows}
+        return by_partition(rows, "next_offset")
 
     def save_offsets(self, conn: Conn, generation: int,
                      offsets: dict[tuple[str, int], int]) -> None:
