@@ -13,6 +13,9 @@ partition numbers of every record topic. All of an NHS number's events are on on
 number (every message is keyed by NHS number, and the record topics have the same partition
 count and partitioner), and each event changes only its own NHS number's rows, so workers
 never touch the same rows. With unequal partition counts the replay runs in one process.
+So a worker knows how many access rows it has written for each of its numbers, and counts a
+number's rows in the table only when that may be over the history limit
+(adapters/views/access_bounds.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from multiprocessing.context import SpawnProcess
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
+from adapters.views.access_bounds import AccessBounds
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro_registry import SchemaRegistry
 from streams.gc_tuning import fewer_collections
@@ -156,6 +160,7 @@ def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
         "enable.partition.eof": True,
     })
     dead = CountingDeadLetters()
+    bounds = AccessBounds()  # this worker alone writes its numbers' rows of the generation
     total = 0
     try:
         assign_at_once(consumer, [TopicPartition(t, p, OFFSET_BEGINNING)
@@ -170,7 +175,7 @@ def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
                 if not batch:
                     continue
                 with conn.transaction():
-                    offsets = apply_messages(views, batch, registry, dead)
+                    offsets = apply_messages(views, batch, registry, dead, bounds)
                     store.save_offsets(conn, job.generation, offsets)
                 total += len(batch)
                 if progress is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, NamedTuple, Protocol
 
+from adapters.views.access_bounds import AccessBounds
 from adapters.views.pg_rows import Source
 from adapters.views.postgres import PostgresViews
 from adapters.views.postgres_batch import load_batch, write_batch
@@ -60,9 +61,11 @@ class CountingDeadLetters:
 
 
 def apply_messages(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
-                   dead_letters: DeadLetters) -> Offsets:
+                   dead_letters: DeadLetters, bounds: AccessBounds | None = None) -> Offsets:
     """Apply the batch in the caller's transaction; return the next offset per partition.
-    Each notification is kept with the message (topic, partition, offset) that caused it."""
+    Each notification is kept with the message (topic, partition, offset) that caused it.
+    `bounds`: the access rows written so far, where only this process writes the views
+    (adapters/views/access_bounds.py)."""
     decoded, poison = decode_messages(messages, registry)
     events = [event for _, event in decoded]
     batch = load_batch(views, touched_numbers(events),
@@ -73,10 +76,12 @@ def apply_messages(views: PostgresViews, messages: list[Message], registry: Sche
             project(event, batch)
     except POISON as error:
         log.warning("batch of %d needs one-by-one application: %s", len(messages), error)
+        if bounds is not None:  # its accesses are written, and trimmed, one by one
+            bounds.forget(touched_numbers(events))
         return apply_one_by_one(views, messages, registry, dead_letters)
     for message, reason in poison:
         dead_letters.send(message, reason)
-    write_batch(views, batch)
+    write_batch(views, batch, bounds)
     return next_offsets(messages)
 
 

@@ -4,10 +4,12 @@ load_batch: one query each for the touched NHS numbers' plan rows (of those whos
 batch reads or changes) and retired marks.
 write_batch, in the caller's transaction: 1. delete changed or removed plan rows (a retired
 number's among them), COPY the new ones; 2. mark newly retired numbers and delete their
-accesses; 3. COPY new accesses (an access is added once: should one be there already, through a
-staging table, ON CONFLICT DO NOTHING), then keep the newest per number (_keep_newest); 4. COPY new
-notifications the same way, so a row already queued (and its delivery state) is left as it
-is. Every COPY is in the binary format, told each column's type by the catalog.
+accesses; 3. COPY new accesses (an access is added once: should one be there already,
+through a staging table, ON CONFLICT DO NOTHING), then keep the newest per number
+(_keep_newest; in a replay worker's generation, only of the numbers that may be over the
+limit: adapters/views/access_bounds.py); 4. COPY new notifications the same way, so a row
+already queued (and its delivery state) is left as it is. Every COPY is in the binary
+format, told each column's type by the catalog.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from psycopg import sql
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
+from adapters.views.access_bounds import AccessBounds
 from adapters.views.batch import ViewBatch
 from adapters.views.pg_rows import (
     SOURCE_COLUMNS,
@@ -69,11 +72,14 @@ def _as_is(text: str) -> str:
     return text
 
 
-def write_batch(views: PostgresViews, batch: ViewBatch) -> None:
+def write_batch(views: PostgresViews, batch: ViewBatch, bounds: AccessBounds | None = None
+                ) -> None:
+    """With `bounds` (a generation only this process writes), only the numbers that may be
+    over the history limit are counted in the table."""
     authors = AuthorsAsJson()
     _write_plans(views, batch)
     _retire(views, batch.newly_retired())
-    _write_accesses(views, batch, authors)
+    _write_accesses(views, batch, authors, bounds)
     _write_notifications(views, batch, authors)
 
 
@@ -111,14 +117,21 @@ def _retire(views: PostgresViews, numbers: list[str]) -> None:
         views.table("access_history")), (numbers,))
 
 
-def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJson) -> None:
+def _write_accesses(views: PostgresViews, batch: ViewBatch, authors: AuthorsAsJson,
+                    bounds: AccessBounds | None) -> None:
     if not batch.accesses:
         return
     rows = [(nhs, a.access_id, a.accessed_at, a.author.identity, authors(a.author))
             for (nhs, _), a in batch.accesses.items()]
     _insert_new(views, "access_history", list(ACCESS_COLUMNS), rows)
-    if batch.keep is not None:  # set by the first access added
-        _keep_newest(views, sorted({nhs for nhs, _ in batch.accesses}), batch.keep)
+    if batch.keep is None:  # set by the first access added
+        return
+    numbers = sorted({nhs for nhs, _ in batch.accesses})
+    if bounds is not None:
+        bounds.add(nhs for nhs, _ in batch.accesses)
+        numbers = bounds.maybe_over(numbers, batch.keep)
+    if numbers:
+        _keep_newest(views, numbers, batch.keep)
 
 
 def _keep_newest(views: PostgresViews, numbers: list[str], keep: int) -> None:

@@ -123,6 +123,22 @@ def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
     assert count == (5,)  # six children, one retired: its plan leaves the view
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_replay_keeps_the_25_newest_accesses_over_many_batches(
+    stream_settings: Settings, stream_app: CpisApplication, workers: int
+) -> None:
+    populate(stream_app, children=2, accesses_each=30)
+    relay_and_project(stream_settings, stream_app)
+    store = build_view_store(stream_settings)
+    with store.views() as live:
+        before = live.accesses()
+    assert len(before) == 50
+    replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+           topics_of(stream_settings), batch_size=7, workers=workers)
+    with store.views() as rebuilt:
+        assert rebuilt.accesses() == before
+
+
 def test_a_failed_replay_worker_fails_the_replay_loudly(
     stream_settings: Settings, stream_app: CpisApplication
 ) -> None:
