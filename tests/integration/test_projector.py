@@ -11,6 +11,7 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from psycopg import sql
 
+from adapters.views.postgres import PostgresViewStore
 from domain.application import CpisApplication
 from domain.plans import PlanType
 from streams.avro_registry import SchemaRegistry
@@ -25,6 +26,14 @@ from tests.kafka_reading import read_all
 def relay_and_project(settings: Settings, app: CpisApplication) -> None:
     build_relay(settings, app).run(until_caught_up=True)
     build_projector(settings, batch_size=50).run(idle_timeout=3.0)
+
+
+def projected(settings: Settings, app: CpisApplication, children: int, accesses_each: int
+              ) -> PostgresViewStore:
+    """The view store, once `populate`'s records are relayed and projected."""
+    populate(app, children=children, accesses_each=accesses_each)
+    relay_and_project(settings, app)
+    return build_view_store(settings)
 
 
 def test_projector_builds_the_three_views(
@@ -127,9 +136,7 @@ def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
 def test_a_replay_keeps_the_25_newest_accesses_over_many_batches(
     stream_settings: Settings, stream_app: CpisApplication, workers: int
 ) -> None:
-    populate(stream_app, children=2, accesses_each=30)
-    relay_and_project(stream_settings, stream_app)
-    store = build_view_store(stream_settings)
+    store = projected(stream_settings, stream_app, children=2, accesses_each=30)
     with store.views() as live:
         before = live.accesses()
     assert len(before) == 50
@@ -157,9 +164,7 @@ def test_a_failed_replay_worker_fails_the_replay_loudly(
 def test_a_stopped_replay_drops_its_generation_and_leaves_the_views_as_they_were(
     stream_settings: Settings, stream_app: CpisApplication, workers: int
 ) -> None:
-    populate(stream_app, children=3, accesses_each=1)
-    relay_and_project(stream_settings, stream_app)
-    store = build_view_store(stream_settings)
+    store = projected(stream_settings, stream_app, children=3, accesses_each=1)
     with store.views() as live:
         before = (live.generation, live.plans(), live.accesses())
     with pytest.raises(ReplayStoppedError):
