@@ -1,12 +1,24 @@
-"""The HL7 element builders: only a message's root declares the namespaces (no I/O)."""
+"""The HL7 element builders: only a message's root declares the namespaces; an author or
+local authority is built once and copied for each use (no I/O)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.elements import MESSAGE, E, content_id, to_bytes
+from adapters.hl7v3.elements import (
+    MESSAGE,
+    E,
+    Element,
+    author,
+    content_id,
+    local_authority,
+    to_bytes,
+)
 from adapters.hl7v3.soap import wrap
+from tests.builders import LA_A, person, system
 
 
 def sample(root: str = "FileResponse") -> bytes:
@@ -32,3 +44,14 @@ def test_a_root_built_without_its_declarations_is_refused() -> None:
         to_bytes(E.FileResponse(E.id(extension="1")))
     with pytest.raises(ValueError, match="build a message's root with MESSAGE"):
         wrap(E(v.RESPONSE), v.RESPONSE, None)
+
+
+@pytest.mark.parametrize("make", [lambda: author(person("7")), lambda: author(system()),
+                                  lambda: local_authority(LA_A)])
+def test_a_kept_element_is_copied_for_each_use(make: Callable[[], Element]) -> None:
+    first = make()
+    MESSAGE("FileResponse", first)  # appended: it has a parent now
+    second = make()
+    assert second is not first
+    assert second.getparent() is None
+    assert to_bytes(MESSAGE("FileResponse", second)) == to_bytes(MESSAGE("FileResponse", make()))
