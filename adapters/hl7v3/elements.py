@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from functools import lru_cache, partial
-from typing import cast
+from collections.abc import Callable, Hashable
+from functools import lru_cache, partial, wraps
+from typing import TypeVar, cast
 
 from lxml import etree
 
@@ -51,6 +51,21 @@ MESSAGE = _Maker(_NSMAP)  # a message's root: it declares the HL7 and NPfIT name
 # authors and local authorities whose elements are kept, to be copied: a response names the
 # same clinicians, systems and local authorities again and again
 KEPT = 4096
+K = TypeVar("K", bound=Hashable)
+
+
+def built_once(build: Callable[[K], Element]) -> Callable[[K], Element]:
+    """`build`, each value's element built once (the last KEPT values') and a copy of it
+    given for each use: lxml copies an author's subtree in 5 us where building it takes 30,
+    and a response holds an author for each of up to 25 accesses. (Elements are copied,
+    never shared: appending one moves it.)"""
+    kept = lru_cache(maxsize=KEPT)(build)
+
+    @wraps(build)
+    def copy_of(key: K) -> Element:
+        return copy.deepcopy(kept(key))
+
+    return copy_of
 
 
 def _add_text(element: Element, text: str) -> None:
@@ -82,13 +97,8 @@ def organisation_ids(ods_code: str, name: str) -> list[Element]:
     return [ii(v.ODS_ORG_ROOT, ods_code), E.name(name)]
 
 
+@built_once
 def local_authority(la: LocalAuthority) -> Element:
-    """A copy of the local authority's organisation element, built once (see `author`)."""
-    return copy.deepcopy(_local_authority(la))
-
-
-@lru_cache(maxsize=KEPT)
-def _local_authority(la: LocalAuthority) -> Element:
     return E.organisation(
         *organisation_ids(la.ods_code, la.name),
         E.telecom(value=f"tel:{la.office_hours_phone}", use="WP"),
@@ -96,16 +106,9 @@ def _local_authority(la: LocalAuthority) -> Element:
     )
 
 
+@built_once
 def author(who: Author) -> Element:
-    """The author participation: template content id, then the person or system. A copy of
-    the element built for the same author before: lxml copies the subtree in 5 us where
-    building it takes 30, and a response holds an author for each of up to 25 accesses.
-    (Elements are copied, never shared: appending one moves it.)"""
-    return copy.deepcopy(_author(who))
-
-
-@lru_cache(maxsize=KEPT)
-def _author(who: Author) -> Element:
+    """The author participation: template content id, then the person or system."""
     if isinstance(who, PersonAuthor):
         ids = [ii(v.SDS_USER_ROOT, who.sds_user_id)]
         if who.role_profile_id:
