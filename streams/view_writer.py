@@ -68,8 +68,8 @@ def apply_messages(views: PostgresViews, messages: list[Message], registry: Sche
     (adapters/views/access_bounds.py)."""
     decoded, poison = decode_messages(messages, registry)
     events = [event for _, event in decoded]
-    batch = load_batch(views, touched_numbers(events),
-                       touched_numbers([e for e in events if touches_plans(e)]))
+    numbers = touched_numbers(events)
+    batch = load_batch(views, numbers, touched_numbers([e for e in events if touches_plans(e)]))
     try:
         for message, event in decoded:
             batch.source = source_of(message)
@@ -77,7 +77,7 @@ def apply_messages(views: PostgresViews, messages: list[Message], registry: Sche
     except POISON as error:
         log.warning("batch of %d needs one-by-one application: %s", len(messages), error)
         if bounds is not None:  # its accesses are written, and trimmed, one by one
-            bounds.forget(touched_numbers(events))
+            bounds.forget(numbers)
         return apply_one_by_one(views, messages, registry, dead_letters)
     for message, reason in poison:
         dead_letters.send(message, reason)
