@@ -41,7 +41,10 @@ from streams.waiting import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 POSITION_KEY = b"relay-position"
-# events read from the store at a time; each is read while the batch before it is produced
+# events read from the store at a time; each read is asked for before the batch before it is
+# produced, in a thread. The two take turns on the interpreter lock (traced, 2026-12-02: one
+# after the other), so what runs beside the producing is PostgreSQL's part of the read, and
+# the read beside a commit's wait
 BATCH_SIZE = 10_000
 # events per Kafka transaction at most: batches are produced into one transaction until it
 # holds this many. A commit waits for every message of its transaction to be acknowledged,
@@ -179,7 +182,8 @@ class Relay:
     def publish(self, producer: Producer, stop: Callable[[], bool] = lambda: False,
                 until_caught_up: bool = False) -> int:
         """Publish transaction after transaction (after start()). The reader reads and
-        encodes the next batch while the current one is produced or committed."""
+        encodes the next batch in its thread, asked for before the current one is produced
+        (see BATCH_SIZE)."""
         if self.reader is None:
             raise RuntimeError("start the relay before publishing")
         with fewer_collections():
@@ -210,7 +214,7 @@ class Relay:
     def _publish_transaction(self, producer: Producer, reader: BatchReader, batch: Batch,
                              stop: Callable[[], bool]) -> Future[Batch]:
         """One Kafka transaction: `batch`, then the batches after it as they are read (each
-        read while the one before is produced), until it holds `transaction_events` events,
+        asked for before the one before is produced), until it holds `transaction_events` events,
         the log has no more or `stop()`; then the position and the commit. Gives the next
         read."""
         producer.begin_transaction()
