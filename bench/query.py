@@ -48,7 +48,7 @@ FIXTURE_EVENT_ID = "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"
 def query_templates(numbers: list[str]) -> list[str]:
     """One SOAP query per child; EVENT_ID is filled in per request by bench.load."""
     message = soap(QUERY.read_bytes()).decode().replace(FIXTURE_EVENT_ID, "EVENT_ID")
-    return [message.replace("9434765919", nhs) for nhs in numbers]
+    return [message.replace("9998765439", nhs) for nhs in numbers]
 
 
 def upload_children(settings: Settings) -> list[str]:

@@ -6,10 +6,11 @@ the same NHS number is retried on the fresh record (optimistic concurrency).
 
 from __future__ import annotations
 
-import copy
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -19,8 +20,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import (
+    InterfaceError,
     JSONTranscoder,
     Mapper,
+    MapperDeserialisationError,
+    OperationalError,
     RecordConflictError,
     Recording,
     StoredEvent,
@@ -29,14 +33,24 @@ from eventsourcing.persistence import (
 from domain.access import Access
 from domain.answers import answer_from
 from domain.authors import Author
-from domain.errors import DomainError, IdentityError, NoRecordFoundError
-from domain.held_records import HeldRecordOdds
+from domain.contention import ProcessLocks, RecordLocks
+from domain.errors import (
+    DomainError,
+    IdentityError,
+    InvalidNhsNumberError,
+    NoRecordFoundError,
+    OutOfRangeError,
+    QueryRefusedError,
+)
+from domain.event_id_claims import EventIdClaim, claim_id
 from domain.history import history_entry
+from domain.limits import Limits
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsPort, PdsUnavailableError
 from domain.plans import Plan, PlanKey, PlanType
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord, record_id
+from domain.refusals import Refusal, RefusalReason, UnnumberedRefusal
 from domain.transcodings import register_domain_transcodings
 from domain.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
 from domain.upload_shards import Prepared, ShardRunner, ShardWork
@@ -56,6 +70,24 @@ MapperChoice = Callable[[Mapper[UUID]], Mapper[UUID]]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# the store cannot be reached now: try again later; never a reason to refuse an input
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+class UploadFailedError(RuntimeError):
+    """An upload that failed for a reason of CP-IS's own, not its content: `stage` says
+    where (records: applying them; storage: saving them), `detail` what happened."""
+
+    def __init__(self, stage: str, detail: str) -> None:
+        super().__init__(f"{stage}: {detail}")
+        self.stage = stage
+        self.detail = detail
+
+
+class UnreadableRecordError(DomainError):
+    """A record whose stored events cannot be read back (written by another build)."""
 
 
 class PlanChange(Enum):
@@ -152,16 +184,21 @@ class CpisApplication(Application[UUID]):
     def __init__(
         self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now,
         mapper: MapperChoice | None = None, shards: ShardRunner | None = None,
-        shard_from: int = SHARD_FROM,
+        shard_from: int = SHARD_FROM, limits: Limits | None = None,
     ) -> None:
         self._choose_mapper = mapper  # read by construct_mapper, during super().__init__
         super().__init__(env)
         self.clock = clock
         self.shards = shards
         self.shard_from = shard_from
+        self.limits = limits or Limits()
+        self.record_locks: RecordLocks = ProcessLocks()
         self._known_records: set[UUID] = set()
-        self._held_odds = HeldRecordOdds()
         self._known_up_to = 0
+
+    def use_record_locks(self, locks: RecordLocks) -> None:
+        """Locks shared with every process writing to this store (domain/contention.py)."""
+        self.record_locks = locks
 
     def construct_mapper(self) -> Mapper[UUID]:
         json_mapper = super().construct_mapper()
@@ -275,20 +312,108 @@ class CpisApplication(Application[UUID]):
     # -- the query use case -----------------------------------------------------------
 
     def query(self, request: QueryRequest) -> QueryAnswer:
-        """Answer with all plans and the access history; record the access unless silent.
+        """Answer with every current plan and the access history, and record the read as one
+        event: an unscheduled access (shown in the history, its local authorities
+        notified), a silent read, or a "no records" answer. The same query resent (same
+        event id, NHS number, author and organisation) is answered again, recorded once.
 
-        Raises NoRecordFoundError where the NHS number has no current plan.
+        Raises NoRecordFoundError where the number has no current plan, and
+        QueryRefusedError where a value is out of its window or the event id belongs to
+        another query; both are recorded first.
         """
+        now = self.clock()
+        self._check_query(request, now)
+        tries = itertools.count()
 
-        def answer(record: ChildProtectionRecord) -> QueryAnswer:
-            now = self.clock()
-            if not record.current_plans(now) or not record.is_active:
+        def attempt() -> QueryAnswer:
+            record = self.find_record(request.nhs_number) or ChildProtectionRecord(
+                nhs_number=request.nhs_number)
+            if next(tries) > 0:  # a refused save: perhaps the event id was claimed before
+                claim = self.find_claim(request.access_id)
+                if claim is not None:
+                    return self._answer_again(record, claim, request, now)
+            answer = self._read(record, request, now)
+            self.save(record, EventIdClaim.claim(request.access_id, request.nhs_number,
+                                                 request.author))
+            if answer is None:
                 raise NoRecordFoundError(f"No Records Found for NHS number {request.nhs_number}")
-            if not request.silent:
-                record.record_access(request.access, request.provenance)
-            return answer_from(record, now, None if request.silent else request.access)
+            return answer
 
-        return self._change(request.nhs_number, answer, held_first=not request.silent)
+        return self._retrying(attempt, record_id(request.nhs_number))
+
+    def _check_query(self, request: QueryRequest, now: datetime) -> None:
+        """Refuse, and record the refusal, where a value lies outside its window."""
+        try:
+            self.limits.check_nhs_number(request.nhs_number)
+            self.limits.access.check(request.accessed_at, now)
+        except (InvalidNhsNumberError, OutOfRangeError) as error:
+            refusal = Refusal(RefusalReason.OUT_OF_RANGE, str(error), now, request.access_id,
+                              request.author)
+            self.record_refusal(request.nhs_number.value, refusal, request.provenance)
+            raise QueryRefusedError(refusal.reason.value, str(error)) from None
+
+    @staticmethod
+    def _read(record: ChildProtectionRecord, request: QueryRequest, now: datetime
+              ) -> QueryAnswer | None:
+        """Record the read on the record; the answer, or None for "no records"."""
+        access = request.access
+        if not record.is_active or not record.current_plans(now):
+            record.answer_no_records(access, request.provenance)
+            return None
+        if request.silent:
+            record.read_silently(access, request.provenance)
+            return answer_from(record, now, None)
+        record.record_access(access, request.provenance)
+        return answer_from(record, now, access)
+
+    def _answer_again(self, record: ChildProtectionRecord, claim: EventIdClaim,
+                      request: QueryRequest, now: datetime) -> QueryAnswer:
+        """A query whose event id was claimed: the same query resent is answered again;
+        any other use of the id is refused, and the refusal recorded."""
+        if not claim.belongs_to(request.nhs_number, request.author):
+            detail = (f"event id {request.access_id} was already used for another query "
+                      "(another NHS number, author or organisation)")
+            record.refuse(Refusal(RefusalReason.EVENT_ID_REUSED, detail, now,
+                                  request.access_id, request.author), request.provenance)
+            self.save(record)
+            raise QueryRefusedError(RefusalReason.EVENT_ID_REUSED.value, detail)
+        if not record.is_active or not record.current_plans(now):
+            raise NoRecordFoundError(f"No Records Found for NHS number {request.nhs_number}")
+        return answer_from(record, now, None if request.silent else request.access)
+
+    def record_refusal(self, nhs_number_sent: str | None, refusal: Refusal,
+                       provenance: Provenance) -> None:
+        """Record a refused query: on the record of the NHS number it named, where that is a
+        number CP-IS takes; otherwise on its own."""
+        number = self._number_taken(nhs_number_sent)
+        if number is None:
+            self.save(UnnumberedRefusal.record(nhs_number_sent, refusal, provenance))
+            return
+
+        def attempt() -> None:
+            record = self.find_record(number) or ChildProtectionRecord(nhs_number=number)
+            record.refuse(refusal, provenance)
+            self.save(record)
+
+        self._retrying(attempt, record_id(number))
+
+    def _number_taken(self, sent: str | None) -> NhsNumber | None:
+        if sent is None:
+            return None
+        try:
+            number = NhsNumber.parse(sent)
+            self.limits.check_nhs_number(number)
+        except InvalidNhsNumberError:
+            return None
+        return number
+
+    def find_claim(self, event_id: str) -> EventIdClaim | None:
+        try:
+            claim: object = self.repository.get(claim_id(event_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(claim, EventIdClaim)
+        return claim
 
     # -- local-authority uploads --------------------------------------------------------
 
@@ -308,10 +433,10 @@ class CpisApplication(Application[UUID]):
             if done is not None:
                 return done
             applied = AppliedRecords()
-            outcome = ledger.check_file(upload) or self._apply_records(
-                upload, mesh_message_id, pds, applied)
+            outcome = ledger.check_file(upload) or _staged("records", lambda: (
+                self._apply_records(upload, mesh_message_id, pds, applied)))
             ledger.record_upload(mesh_message_id, outcome)
-            self._save_upload(ledger, applied)
+            _staged("storage", lambda: self._save_upload(ledger, applied))
             return outcome
 
         return self._retrying(attempt)
@@ -323,19 +448,20 @@ class CpisApplication(Application[UUID]):
         now = self.clock()
         prepared = None
         if self.shards is not None and len(upload.records) >= self.shard_from:
-            work = ShardWork(upload, pds, provenance, now, self.mapper)
+            work = ShardWork(upload, pds, provenance, now, self.mapper, self.limits)
             prepared = Prepared(self.shards.run(work), known)
         index = 0
 
         def load(nhs_number: NhsNumber) -> ChildProtectionRecord:
             if nhs_number not in applied.records:
-                found = self.find_record(nhs_number) if record_id(nhs_number) in known else None
+                found = self.readable_record(nhs_number) if record_id(nhs_number) in known \
+                    else None
                 applied.records[nhs_number] = found or ChildProtectionRecord(
                     nhs_number=nhs_number)
                 applied.first_use[nhs_number] = index
             return applied.records[nhs_number]
 
-        applier = UploadApplier(upload, pds, provenance, load, now)
+        applier = UploadApplier(upload, pds, provenance, load, now, self.limits)
         results: list[RecordOutcome] = []
         try:
             for index in range(1, len(upload.records) + 1):
@@ -448,6 +574,18 @@ class CpisApplication(Application[UUID]):
         assert isinstance(record, ChildProtectionRecord)
         return record
 
+    def readable_record(self, nhs_number: NhsNumber) -> ChildProtectionRecord | None:
+        """find_record, where a record that cannot be read back is a DomainError naming
+        it: the one input touching it is refused, the rest go on."""
+        try:
+            return self.find_record(nhs_number)
+        except UNAVAILABLE:
+            raise
+        except (MapperDeserialisationError, ValueError, TypeError, KeyError) as error:
+            raise UnreadableRecordError(
+                f"the stored record of NHS number {nhs_number} cannot be read back "
+                f"({type(error).__name__}); the CP-IS operators have been told") from error
+
     def current_plans(self, nhs_number: NhsNumber) -> tuple[PlanView, ...]:
         record = self.find_record(nhs_number)
         if record is None:
@@ -465,27 +603,11 @@ class CpisApplication(Application[UUID]):
         nhs_number: NhsNumber,
         command: Callable[[ChildProtectionRecord], T],
         create: bool = False,
-        held_first: bool = False,
     ) -> T:
-        """get -> command -> save, retried when another writer saved first.
-
-        With `held_first`, the first attempt takes the record as this process last held it,
-        without asking the store what other processes saved since: one database round trip
-        fewer, a sixth of a query's time. The save checks it: it is refused
-        (RecordConflictError) when anyone saved a version meanwhile, and the retry reads the
-        record afresh. An attempt on the held record that would save nothing, or that raises
-        a domain error (which may come from its being out of date), goes unchecked, so it is
-        made again on the stored record. The saved record is then held as saved. Where other
-        processes often save the same records first, held records are mostly refused and
-        cost a round trip instead: then they are seldom taken (domain/held_records.py)."""
-        # only the first attempt may take the held record, while that pays (held_records.py)
-        held = [held_first and self._held_odds.worth_trying()]
+        """get -> command -> save, retried on the fresh record when another writer saved
+        first."""
 
         def attempt() -> T:
-            from_held, held[0] = held[0], False
-            done = self._on_held_record(nhs_number, command) if from_held else None
-            if done is not None:
-                return done[0]
             record = self.find_record(nhs_number)
             if record is None:
                 if not create:
@@ -493,57 +615,19 @@ class CpisApplication(Application[UUID]):
                 record = ChildProtectionRecord(nhs_number=nhs_number)
             result = command(record)
             self.save(record)
-            if held_first:
-                self._hold(record)
             return result
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, record_id(nhs_number))
 
-    def _on_held_record(self, nhs_number: NhsNumber,
-                        command: Callable[[ChildProtectionRecord], T]) -> tuple[T] | None:
-        """(the command's result) on the held record, saved; None where the save could not
-        check it (no record held, nothing to save, a domain error), to decide on the stored
-        record instead."""
-        record = self._held_record(nhs_number)
-        if record is None:
-            return None
-        try:
-            result = command(record)
-        except DomainError:
-            return None  # perhaps decided on an out-of-date record
-        if not record.pending_events:
-            return None
-        try:
-            self.save(record)
-        except RecordConflictError:
-            self._held_odds.refused()
-            raise
-        self._held_odds.saved()
-        self._hold(record)
-        return (result,)
-
-    def _hold(self, record: ChildProtectionRecord) -> None:
-        """Keep the record as saved in the cache, for the next held attempt."""
-        if self.repository.cache is not None:
-            self.repository.cache.put(record.id, record)
-
-    def _held_record(self, nhs_number: NhsNumber) -> ChildProtectionRecord | None:
-        """A copy of the record as this process holds it in its cache, without reading what
-        was saved since; None where it holds none."""
-        cache = self.repository.cache
-        try:
-            held = cache.get(record_id(nhs_number)) if cache is not None else None
-        except KeyError:
-            return None
-        assert held is None or isinstance(held, ChildProtectionRecord)
-        return copy.deepcopy(held)
-
-    @staticmethod
-    def _retrying(attempt: Callable[[], T]) -> T:
-        """Run `attempt` again (on fresh state) when another writer saved first."""
+    def _retrying(self, attempt: Callable[[], T], record: UUID | None = None) -> T:
+        """Run `attempt` again (on fresh state) when another writer saved first. An attempt
+        on one `record` holds its lock, so writers of that record take turns
+        (domain/contention.py)."""
         for number in range(1, SAVE_ATTEMPTS + 1):
+            turn = self.record_locks.holding(record) if record is not None else nullcontext()
             try:
-                return attempt()
+                with turn:
+                    return attempt()
             except RecordConflictError:
                 if number == SAVE_ATTEMPTS:
                     raise
@@ -551,3 +635,14 @@ class CpisApplication(Application[UUID]):
                     time.sleep(random.uniform(0, 0.001 * 2 ** min(number, 6)))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
 
+
+
+def _staged(stage: str, step: Callable[[], T]) -> T:
+    """`step`, any failure of CP-IS's own (not a domain rule, not a lost race, not the
+    store being away) raised as UploadFailedError naming `stage`."""
+    try:
+        return step()
+    except (DomainError, RecordConflictError, *UNAVAILABLE):
+        raise
+    except Exception as error:
+        raise UploadFailedError(stage, f"{type(error).__name__}: {error}") from error

@@ -35,3 +35,16 @@ class NoRecordFoundError(DomainError):
 
 class IdentityError(DomainError):
     """An NHS-number merge or retirement that cannot be applied."""
+
+
+class OutOfRangeError(DomainError):
+    """A date, time, number or text outside the window CP-IS takes (domain/limits.py)."""
+
+
+class QueryRefusedError(DomainError):
+    """A query CP-IS will not answer; the refusal is recorded. `reason` names the rule."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail

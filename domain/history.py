@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from domain.record import ChildProtectionRecord as Record
@@ -12,33 +13,53 @@ def _fmt(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
+def _plan_set(event: Any) -> str:
+    plan = event.plan
+    verb = "registered" if isinstance(event, Record.PlanRegistered) else "updated"
+    return (f"{plan.plan_type.value} plan {verb} by {plan.local_authority.ods_code} "
+            f"({plan.local_authority.name}): start {_fmt(plan.dates.start)}, "
+            f"end {_fmt(plan.dates.end)}")
+
+
+def _refused(event: Any) -> str:
+    refusal = event.refusal
+    who = refusal.author.display_name if refusal.author else (
+        f"organisation {refusal.organisation_ods}" if refusal.organisation_ods
+        else "an unknown author")
+    return f"query by {who} refused ({refusal.reason.value}): {refusal.detail}"
+
+
+def _merged_in(event: Any) -> str:
+    return (f"NHS number {event.merged_from} merged in: {len(event.plans)} plans, "
+            f"{len(event.accesses)} accesses")
+
+
+SUMMARIES: dict[type[Any], Callable[[Any], str]] = {
+    Record.Opened: lambda e: f"record opened for NHS number {e.nhs_number}",
+    Record.PlanRegistered: _plan_set,
+    Record.PlanUpdated: _plan_set,
+    Record.PlanEnded: lambda e: f"{e.plan_type.value} plan of {e.ods_code} ended {_fmt(e.end)}",
+    Record.PlanDeleted: lambda e: (f"{e.plan_type.value} plan of {e.ods_code} deleted "
+                                   f"{_fmt(e.delete)}"),
+    Record.InformationAccessed: lambda e: (f"accessed at {e.access.accessed_at.isoformat()} "
+                                           f"by {e.access.author.display_name}"),
+    Record.InformationReadSilently: lambda e: (
+        f"read silently (scheduled care) at {e.access.accessed_at.isoformat()} by "
+        f"{e.access.author.display_name}"),
+    Record.NoRecordsFoundAnswered: lambda e: (
+        f"asked at {e.access.accessed_at.isoformat()} by {e.access.author.display_name}: "
+        "answered No Records Found"),
+    Record.QueryRefused: _refused,
+    Record.NhsNumberSuperseded: lambda e: f"NHS number superseded by {e.replacement}",
+    Record.RecordMergedIn: _merged_in,
+    Record.NhsNumberMarkedInactive: lambda e: "NHS number marked inactive",
+}
+
+
 def summarise(event: Any) -> str:
     """One line saying what the event recorded."""
-    if isinstance(event, Record.Opened):
-        return f"record opened for NHS number {event.nhs_number}"
-    if isinstance(event, Record.PlanRegistered | Record.PlanUpdated):
-        plan = event.plan
-        verb = "registered" if isinstance(event, Record.PlanRegistered) else "updated"
-        return (
-            f"{plan.plan_type.value} plan {verb} by {plan.local_authority.ods_code} "
-            f"({plan.local_authority.name}): start {_fmt(plan.dates.start)}, "
-            f"end {_fmt(plan.dates.end)}"
-        )
-    if isinstance(event, Record.PlanEnded):
-        return f"{event.plan_type.value} plan of {event.ods_code} ended {_fmt(event.end)}"
-    if isinstance(event, Record.PlanDeleted):
-        return f"{event.plan_type.value} plan of {event.ods_code} deleted {_fmt(event.delete)}"
-    if isinstance(event, Record.InformationAccessed):
-        access = event.access
-        return f"accessed at {access.accessed_at.isoformat()} by {access.author.display_name}"
-    if isinstance(event, Record.NhsNumberSuperseded):
-        return f"NHS number superseded by {event.replacement}"
-    if isinstance(event, Record.RecordMergedIn):
-        return (f"NHS number {event.merged_from} merged in: {len(event.plans)} plans, "
-                f"{len(event.accesses)} accesses")
-    if isinstance(event, Record.NhsNumberMarkedInactive):
-        return "NHS number marked inactive"
-    return type(event).__name__
+    describe = SUMMARIES.get(type(event))
+    return describe(event) if describe is not None else type(event).__name__
 
 
 def history_entry(event: Any) -> HistoryEntry:

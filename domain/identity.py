@@ -7,6 +7,7 @@ from enum import Enum
 
 from domain.application import CpisApplication
 from domain.errors import IdentityError
+from domain.limits import MAX_ID, check_text
 from domain.nhs_number import NhsNumber
 from domain.provenance import Channel, Provenance
 
@@ -33,7 +34,13 @@ class IdentityChange:
 
 
 def apply_identity_change(app: CpisApplication, change: IdentityChange) -> bool:
-    """Record the change; False where CP-IS holds no record for the number (nothing to do)."""
+    """Record the change; False where CP-IS holds no record for the number (nothing to do).
+    A change naming a number never issued, or a feed id over MAX_ID characters, is refused
+    (DomainError) before anything is recorded."""
+    check_text(change.feed_id, "the PDS feed id", MAX_ID)
+    for number in (change.nhs_number, change.replacement):
+        if number is not None:
+            app.limits.check_nhs_number(number)
     provenance = Provenance(Channel.PDS, message_id=change.feed_id)
     if change.kind is ChangeKind.SUPERSEDED:
         assert change.replacement is not None

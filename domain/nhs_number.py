@@ -68,3 +68,32 @@ def is_valid_nhs_number(raw: str) -> bool:
     except InvalidNhsNumberError:
         return False
     return True
+
+
+# numbers issued to patients, as (first, last, by whom): NHS England, Wales and the Isle of
+# Man, and the Scottish (CHI) and Northern Irish (H&C) numbers in the same format, which
+# English care settings also meet. Anything else (0000000000, say) was never issued.
+ISSUED_RANGES = (
+    ("0101000000", "3999999999", "Scotland (CHI), England, Northern Ireland (H&C)"),
+    ("4000000000", "4999999999", "England, Wales, Isle of Man"),
+    ("6000000000", "7999999999", "England, Wales, Isle of Man"),
+)
+# reserved for test data, never issued to a patient: taken unless refused by configuration
+TEST_RANGE = ("9990000000", "9999999999")
+
+
+def is_test_number(nhs_number: NhsNumber) -> bool:
+    return TEST_RANGE[0] <= nhs_number.value <= TEST_RANGE[1]
+
+
+def check_issued(nhs_number: NhsNumber, test_numbers: bool = True) -> None:
+    """Raise InvalidNhsNumberError unless the number lies in a range issued to patients (or,
+    with `test_numbers`, in the test range)."""
+    value = nhs_number.value
+    if any(first <= value <= last for first, last, _ in ISSUED_RANGES):
+        return
+    if test_numbers and is_test_number(nhs_number):
+        return
+    raise InvalidNhsNumberError(
+        f"NHS number {value} lies outside every range issued to patients"
+        + ("" if test_numbers else " (test numbers 999 000 0000-999 999 9999 are refused here)"))

@@ -21,6 +21,7 @@ from domain.errors import (
 from domain.nhs_number import NhsNumber
 from domain.plans import Plan, PlanKey, PlanType, local_plan_time
 from domain.provenance import Provenance
+from domain.refusals import Refusal
 
 RECORD_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.4.1")  # NHS number OID
 
@@ -85,6 +86,31 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         nhs_number: NhsNumber
         access: Access
         notify: list[str]
+        provenance: Provenance
+
+    class InformationReadSilently(Event):
+        """A scheduled-care setting read the record (a silent read: not in the history
+        shown, no LA notified)."""
+
+        TOPIC = "cpis:InformationReadSilently.v1"
+        nhs_number: NhsNumber
+        access: Access
+        provenance: Provenance
+
+    class NoRecordsFoundAnswered(Event):
+        """A query was told CP-IS holds no current plan for the number."""
+
+        TOPIC = "cpis:NoRecordsFoundAnswered.v1"
+        nhs_number: NhsNumber
+        access: Access
+        provenance: Provenance
+
+    class QueryRefused(Event):
+        """A query about the number was refused (not answered)."""
+
+        TOPIC = "cpis:QueryRefused.v1"
+        nhs_number: NhsNumber
+        refusal: Refusal
         provenance: Provenance
 
     class NhsNumberSuperseded(Event):
@@ -252,6 +278,33 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         self, nhs_number: NhsNumber, access: Access, notify: list[str], provenance: Provenance
     ) -> None:
         self._add_accesses([access])
+
+    def read_silently(self, access: Access, provenance: Provenance) -> None:
+        self.trigger_event(self.InformationReadSilently, nhs_number=self.nhs_number,
+                           access=access, provenance=provenance)
+
+    @event(InformationReadSilently)
+    def _information_read_silently(self, nhs_number: NhsNumber, access: Access,
+                                   provenance: Provenance) -> None:
+        pass  # audit only: neither shown nor notified
+
+    def answer_no_records(self, access: Access, provenance: Provenance) -> None:
+        self.trigger_event(self.NoRecordsFoundAnswered, nhs_number=self.nhs_number,
+                           access=access, provenance=provenance)
+
+    @event(NoRecordsFoundAnswered)
+    def _no_records_found_answered(self, nhs_number: NhsNumber, access: Access,
+                                   provenance: Provenance) -> None:
+        pass  # audit only
+
+    def refuse(self, refusal: Refusal, provenance: Provenance) -> None:
+        self.trigger_event(self.QueryRefused, nhs_number=self.nhs_number, refusal=refusal,
+                           provenance=provenance)
+
+    @event(QueryRefused)
+    def _query_refused(self, nhs_number: NhsNumber, refusal: Refusal,
+                       provenance: Provenance) -> None:
+        pass  # audit only
 
     # -- identity ---------------------------------------------------------------------
 

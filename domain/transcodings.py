@@ -22,6 +22,7 @@ from domain.local_authority import LocalAuthority
 from domain.nhs_number import NhsNumber
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
+from domain.refusals import Refusal, RefusalReason
 from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 
 
@@ -99,11 +100,13 @@ DATACLASS_NAMES: dict[type[Any], str] = {
     SystemAuthor: "system_author",
     Access: "access",
     Provenance: "provenance",
+    Refusal: "refusal",
     RecordOutcome: "record_outcome",
     UploadOutcome: "upload_outcome",
 }
 ENUM_NAMES: dict[type[Enum], str] = {PlanType: "plan_type", Channel: "channel"}
-ENUMS_BY_NAME: dict[type[Enum], str] = {RecordCode: "record_code", FileCode: "file_code"}
+ENUMS_BY_NAME: dict[type[Enum], str] = {RecordCode: "record_code", FileCode: "file_code",
+                                         RefusalReason: "refusal_reason"}
 
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:

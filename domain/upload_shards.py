@@ -25,6 +25,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from domain.limits import Limits
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsPort, PdsUnavailableError
 from domain.provenance import Provenance
@@ -86,6 +87,7 @@ class ShardWork:
     provenance: Provenance
     now: datetime
     mapper: Mapper[UUID]
+    limits: Limits
 
     def __call__(self, shard: int, shards: int) -> PreparedShard:
         prepared = PreparedShard()
@@ -98,7 +100,8 @@ class ShardWork:
                 opened[nhs_number] = ChildProtectionRecord(nhs_number=nhs_number)
             return opened[nhs_number]
 
-        applier = UploadApplier(self.upload, self.pds, self.provenance, open_new, self.now)
+        applier = UploadApplier(self.upload, self.pds, self.provenance, open_new, self.now,
+                                self.limits)
         indexes = shard_indexes(len(self.upload.records), shard, shards)
         records = self.upload.records[indexes.start - 1:indexes.stop - 1]
         try:

@@ -8,10 +8,11 @@ fail half-way: every plan is built and checked before any is applied.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import DomainError
+from domain.limits import Limits, check_birth_date, check_plan_date, check_text
 from domain.nhs_number import NhsNumber
 from domain.pds import PdsPort, PdsStatus
 from domain.plans import Plan, PlanDates, PlanType, Subject
@@ -38,12 +39,18 @@ class UploadApplier:
     provenance: Provenance
     load: RecordLoader
     now: datetime
+    limits: Limits = field(default_factory=Limits)
 
     def apply(self, record: RecordUpload) -> RecordOutcome:
         try:
             nhs_number = NhsNumber.parse(record.subject.nhs_number)
         except DomainError as error:
             return RecordOutcome(record.index, RecordCode.CPR04, record.subject.location,
+                                 str(error))
+        try:
+            self.limits.check_nhs_number(nhs_number)
+        except DomainError as error:  # never issued: PDS would find no match
+            return RecordOutcome(record.index, RecordCode.CPR01, record.subject.location,
                                  str(error))
         status = self.pds.status(nhs_number, record.subject.birth_date)
         if status in PDS_CODES:
@@ -73,7 +80,17 @@ class UploadApplier:
         if sent.start is None:
             raise DomainError("the plan has no start date")
         plan_type = PlanType.from_code(sent.plan_type_code)
+        for moment, what in ((sent.start, "start date"), (sent.end, "end date"),
+                             (sent.delete, "delete date")):
+            if moment is not None:
+                check_plan_date(moment, f"the plan's {what}")
         subject = record.subject
+        if subject.birth_date is not None:
+            check_birth_date(subject.birth_date, self.now.date())
+        for value, what in ((subject.given_name, "the given name"),
+                            (subject.family_name, "the family name"),
+                            (subject.local_id or "", "the local authority's id")):
+            check_text(value, what)
         return Plan(plan_type, self.upload.local_authority,
                     PlanDates(sent.start, sent.end, sent.delete),
                     Subject(subject.given_name, subject.family_name, subject.birth_date,

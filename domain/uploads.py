@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
+from domain.limits import shortened
 from domain.local_authority import LocalAuthority
 
 
@@ -85,13 +86,6 @@ class LaUpload:
 # many records and the longest details, ~18 MB). The largest LA has a few thousand children
 # on plans or looked after.
 MAX_RECORDS = 20_000
-MAX_DETAIL = 200  # characters of an outcome's detail (it may quote what the file sent)
-
-
-def shortened(detail: str) -> str:
-    """The detail, cut to MAX_DETAIL characters where longer: a hostile file's 10 MB NHS
-    number is quoted, not copied into the event and the FileResponse."""
-    return detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL - 4] + " ..."
 
 
 @dataclass(frozen=True)
@@ -102,8 +96,7 @@ class RecordOutcome:
     detail: str = ""
 
     def __post_init__(self) -> None:
-        if len(self.detail) > MAX_DETAIL:
-            object.__setattr__(self, "detail", shortened(self.detail))
+        object.__setattr__(self, "detail", shortened(self.detail))
 
     @property
     def succeeded(self) -> bool:

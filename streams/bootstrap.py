@@ -10,9 +10,12 @@ from datetime import datetime
 from eventsourcing.persistence import InternalError
 
 from adapters.event_store.postgres_recorder import CommitOrderedRecorder
+from adapters.event_store.record_locks import PostgresRecordLocks
+from adapters.hl7v3.endpoints import EndpointRegistry
 from adapters.hl7v3.query_service import Hl7QueryService
 from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.notification_sender import NotificationSender
+from adapters.mesh.quarantine import Quarantine
 from adapters.mesh.upload_receiver import UploadReceiver
 from adapters.pds.synthetic import SyntheticPds
 from adapters.views.delivery import NotificationOutbox
@@ -40,7 +43,8 @@ def build_application(
         try:
             return _positions_written(CpisApplication(
                 env=settings.event_store_env(), clock=clock,
-                mapper=avro_mapper(SchemaRegistry()), shards=_upload_shards(settings)))
+                mapper=avro_mapper(SchemaRegistry()), shards=_upload_shards(settings),
+                limits=settings.limits))
         except InternalError as error:
             # processes starting together race to create the tables and functions
             if "concurrently" not in str(error) or attempt == 5:
@@ -51,11 +55,13 @@ def build_application(
 
 def _positions_written(app: CpisApplication) -> CpisApplication:
     """The PostgreSQL recorder told to write each copied event's position into its state,
-    where states are the plain Avro messages the relay publishes."""
+    where states are the plain Avro messages the relay publishes; and the record locks
+    shared by every process writing to PostgreSQL."""
     mapper = app.mapper
-    if isinstance(app.recorder, CommitOrderedRecorder) \
-            and isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro:
-        app.recorder.write_position = with_position
+    if isinstance(app.recorder, CommitOrderedRecorder):
+        app.use_record_locks(PostgresRecordLocks(app.recorder.datastore))
+        if isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro:
+            app.recorder.write_position = with_position
     return app
 
 
@@ -75,13 +81,15 @@ def build_view_store(settings: Settings) -> PostgresViewStore:
 
 
 def build_query_service(settings: Settings, app: CpisApplication) -> Hl7QueryService:
-    return Hl7QueryService(app, settings.asid, utc_now)
+    return Hl7QueryService(app, settings.asid, utc_now,
+                           EndpointRegistry.load(settings.endpoints_file))
 
 
 def build_upload_receiver(settings: Settings, app: CpisApplication,
                           mailbox: Mailbox) -> UploadReceiver:
     return UploadReceiver(app, SyntheticPds.load(), mailbox, settings.la_mailboxes,
-                          settings.workflows, utc_now, build_outbox(settings))
+                          settings.workflows, utc_now, Quarantine(settings.quarantine),
+                          build_outbox(settings))
 
 
 def build_outbox(settings: Settings) -> NotificationOutbox:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 
+from adapters.hl7v3.endpoints import EndpointRegistry, EndpointRegistryError
 from adapters.mesh.mailbox import Mailbox
 from domain.errors import DomainError
 from streams.avro_registry import SchemaRegistry
@@ -26,9 +27,15 @@ from streams.bootstrap import (
 from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
 from streams.gc_tuning import fewer_collections
-from streams.http_server import ListenError, build_http_app, serve_http
+from streams.http_server import (
+    ListenError,
+    build_http_app,
+    check_plain_http_host,
+    serve_http,
+    server_config,
+)
 from streams.kafka_admin import ensure_topics
-from streams.output import LOG_FORMAT
+from streams.logs import configure_logging, log_config
 from streams.projector import DEFAULT_INSTANCE
 from streams.relay import BATCH_SIZE as RELAY_BATCH
 from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
@@ -127,9 +134,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError(f"--workers {args.workers} needs CPIS_EVENT_STORE=postgres: the "
                             f"{settings.event_store} store belongs to one process")
     host, port = args.host or settings.http_host, args.port or settings.http_port
-    log.info("serving the CP-IS NHS query on http://%s:%d/cpisquery (%s event store, "
-             "%d worker(s))", host, port, settings.event_store, args.workers)
-    serve_http("streams.cli:http_app_from_env", host, port, args.workers)
+    if args.insecure_http:
+        check_plain_http_host(host)
+        tls = None
+    else:
+        tls = settings.require_tls()
+        if settings.endpoint_registry is None:
+            raise SettingsError("cpis serve with TLS needs CPIS_ENDPOINT_REGISTRY (the ASIDs, "
+                                "certificates and organisations allowed to query)")
+    EndpointRegistry.load(settings.endpoints_file)  # refuse to start on a bad registry
+    scheme = "http" if tls is None else "https"
+    log.info("serving the CP-IS NHS query on %s://%s:%d/cpisquery (%s event store, "
+             "%d worker(s), endpoints from %s)", scheme, host, port, settings.event_store,
+             args.workers, settings.endpoints_file)
+    serve_http(server_config("streams.cli:http_app_from_env", host, port, args.workers,
+                             settings.http_limits, tls,
+                             log_config(settings.log_format, settings.log_level)))
     return 0
 
 
@@ -144,7 +164,8 @@ def http_app_from_env() -> Starlette:
     """The HTTP app of one `cpis serve` worker, from the environment's settings."""
     settings = load_settings()
     app = build_application(settings)
-    return build_http_app(build_query_service(settings, app), on_close=app.close)
+    return build_http_app(build_query_service(settings, app), settings.http_limits,
+                          on_close=app.close)
 
 
 def _mesh(settings: Settings, args: argparse.Namespace) -> int:
@@ -206,6 +227,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="listen port (CPIS_HTTP_PORT)")
     serve.add_argument("--workers", type=_positive, default=1,
                        help="worker processes (default 1; PostgreSQL store for more than one)")
+    serve.add_argument("--insecure-http", action="store_true",
+                       help="plain HTTP without client certificates, on a loopback address "
+                       "only: for the demo and local tests (default: mutual TLS)")
     serve.set_defaults(handler=_serve)
     mesh = commands.add_parser("mesh", help="poll the CP-IS MESH inbox for uploads and send "
                                "LA notifications")
@@ -227,11 +251,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # from here on SIGTERM/SIGINT ask long-running commands to finish their batch and exit 0
     # (uvicorn re-raises the signal after its graceful shutdown: it lands here too)
     args.stop = StopFlag()
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         settings = load_settings()
+    except SettingsError as error:
+        print(f"cpis: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format, settings.log_level)
+    try:
         return int(args.handler(settings, args))
-    except (SettingsError, DomainError, ListenError) as error:
+    except (SettingsError, DomainError, ListenError, EndpointRegistryError) as error:
         print(f"cpis: {error}", file=sys.stderr)
         return 2
     except MessageTooLargeError as error:

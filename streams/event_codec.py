@@ -14,12 +14,14 @@ from uuid import UUID
 
 from domain.access import Access
 from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.event_id_claims import EventIdClaim
 from domain.local_authority import LocalAuthority
 from domain.nhs_number import NhsNumber
 from domain.notifications import NotificationDue, NotificationKind
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord as Record
+from domain.refusals import Refusal, RefusalReason, UnnumberedRefusal
 from domain.upload_ledger import UploadLedger
 from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 
@@ -111,6 +113,19 @@ def access_in(r: AvroRecord) -> Access:
     return Access(r["access_id"], r["accessed_at"], author_in(r["author"]))
 
 
+def refusal_out(r: Refusal) -> AvroRecord:
+    return {"reason": r.reason.name, "detail": r.detail, "received_at": r.received_at,
+            "access_id": r.access_id,
+            "author": author_out(r.author) if r.author is not None else None,
+            "organisation_ods": r.organisation_ods}
+
+
+def refusal_in(r: AvroRecord) -> Refusal:
+    return Refusal(RefusalReason[r["reason"]], r["detail"], r["received_at"], r["access_id"],
+                   author_in(r["author"]) if r["author"] is not None else None,
+                   r["organisation_ods"])
+
+
 @dataclass(frozen=True)
 class Codec:
     full_name: str
@@ -144,6 +159,15 @@ CODECS: dict[type[Any], Codec] = {
         f"{NS}.InformationAccessed",
         lambda e: {"access": access_out(e.access), "notify": list(e.notify)},
         lambda r: {"access": access_in(r["access"]), "notify": list(r["notify"])}),
+    Record.InformationReadSilently: Codec(
+        f"{NS}.InformationReadSilently", lambda e: {"access": access_out(e.access)},
+        lambda r: {"access": access_in(r["access"])}),
+    Record.NoRecordsFoundAnswered: Codec(
+        f"{NS}.NoRecordsFoundAnswered", lambda e: {"access": access_out(e.access)},
+        lambda r: {"access": access_in(r["access"])}),
+    Record.QueryRefused: Codec(
+        f"{NS}.QueryRefused", lambda e: {"refusal": refusal_out(e.refusal)},
+        lambda r: {"refusal": refusal_in(r["refusal"])}),
     Record.NhsNumberSuperseded: Codec(
         f"{NS}.NhsNumberSuperseded",
         lambda e: {"replacement": e.replacement.value, "notify": list(e.notify)},
@@ -186,9 +210,54 @@ CODECS.update({
         lambda r: {"mesh_message_id": r["mesh_message_id"],
                    "response_message_id": r["response_message_id"]}),
 })
+CODECS.update({
+    EventIdClaim.Claimed: Codec(
+        f"{NS}.EventIdClaimed",
+        lambda e: {"event_id": e.event_id, "author_identity": e.author_identity,
+                   "organisation_ods": e.organisation_ods},
+        lambda r: {"event_id": r["event_id"], "author_identity": r["author_identity"],
+                   "organisation_ods": r["organisation_ods"]}),
+    UnnumberedRefusal.Recorded: Codec(
+        f"{NS}.UnnumberedQueryRefused",
+        lambda e: {"nhs_number_sent": e.nhs_number_sent, "refusal": refusal_out(e.refusal),
+                   "provenance": provenance_out(e.provenance)},
+        lambda r: {"nhs_number_sent": r["nhs_number_sent"], "refusal": refusal_in(r["refusal"]),
+                   "provenance": provenance_in(r["provenance"])}),
+})
 BY_NAME = {codec.full_name: (cls, codec) for cls, codec in CODECS.items()}
-LEDGER_EVENTS = frozenset(cls for cls in CODECS if issubclass(cls, UploadLedger.Event))
 OPERATOR = Provenance(Channel.OPERATOR)
+UNKNOWN_SENDER = "unknown"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The fields every event of one aggregate type begins with: its id, version and
+    position, then its Kafka key, then when it was stored."""
+
+    id_field: str
+    key_field: str
+    key_of: Callable[[Any], str]
+    created: type[Any]  # the aggregate's created event, which names the aggregate's topic
+    fields_in: Callable[[AvroRecord], dict[str, Any]]
+
+
+def _sender(event: Any) -> str:
+    return str(event.provenance.asid or UNKNOWN_SENDER)
+
+
+ENVELOPES: dict[type[Any], Envelope] = {
+    Record.Event: Envelope("record_id", "nhs_number", lambda e: e.nhs_number.value,
+                           Record.Opened, lambda r: {"nhs_number": nhs_number(r["nhs_number"])}),
+    UploadLedger.Event: Envelope("ledger_id", "ods_code", lambda e: str(e.ods_code),
+                                 UploadLedger.Opened, lambda r: {"ods_code": r["ods_code"]}),
+    EventIdClaim.Event: Envelope("claim_id", "nhs_number", lambda e: e.nhs_number.value,
+                                 EventIdClaim.Claimed,
+                                 lambda r: {"nhs_number": nhs_number(r["nhs_number"])}),
+    UnnumberedRefusal.Event: Envelope("refusal_id", "sender_asid", _sender,
+                                      UnnumberedRefusal.Recorded, lambda r: {}),
+}
+ENVELOPE_OF = {cls: envelope for cls in CODECS for base, envelope in ENVELOPES.items()
+               if issubclass(cls, base)}
 
 
 class UnknownEventError(ValueError):
@@ -209,29 +278,25 @@ def is_ledger_event(event: Any) -> bool:
 
 
 def message_key(event: Any) -> str:
-    """The Kafka key: the NHS number of a record event, the ODS code of a ledger event."""
-    if is_ledger_event(event):
-        return str(event.ods_code)
-    value = event.nhs_number
-    assert isinstance(value, NhsNumber)
-    return value.value
+    """The Kafka key: the NHS number of a record or claim event, the ODS code of a ledger
+    event, the sender's ASID of a refusal that named no NHS number."""
+    envelope = ENVELOPE_OF.get(type(event))
+    if envelope is None:
+        raise UnknownEventError(f"no Avro codec for {type(event).__name__}")
+    return envelope.key_of(event)
 
 
 def encode_event(event: Any, position: int) -> tuple[str, AvroRecord]:
     codec = CODECS.get(type(event))
     if codec is None:
         raise UnknownEventError(f"no Avro codec for {type(event).__name__}")
-    if is_ledger_event(event):
-        record: AvroRecord = {
-            "version": event.originator_version, "position": position,
-            "recorded_at": event.timestamp, "ledger_id": str(event.originator_id),
-            "ods_code": event.ods_code}
-    else:
-        record = {
-            "version": event.originator_version, "position": position,
-            "recorded_at": event.timestamp, "record_id": str(event.originator_id),
-            "nhs_number": event.nhs_number.value,
-            "provenance": provenance_out(getattr(event, "provenance", OPERATOR))}
+    envelope = ENVELOPE_OF[type(event)]
+    record: AvroRecord = {
+        envelope.id_field: str(event.originator_id), "version": event.originator_version,
+        "position": position, envelope.key_field: envelope.key_of(event),
+        "recorded_at": event.timestamp}
+    if isinstance(event, Record.Event):
+        record["provenance"] = provenance_out(getattr(event, "provenance", OPERATOR))
     record.update(codec.fields_out(event))
     return codec.full_name, record
 
@@ -242,22 +307,23 @@ def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
     if found is None:
         raise UnknownEventError(f"no record event is written as {full_name}")
     cls, codec = found
-    fields: dict[str, Any]
-    if cls in LEDGER_EVENTS:
-        fields = {"originator_version": record["version"], "timestamp": record["recorded_at"],
-                  "originator_id": as_uuid(record["ledger_id"]), "ods_code": record["ods_code"]}
-        if cls is UploadLedger.Opened:
-            fields["originator_topic"] = UploadLedger.TOPIC
-    else:
-        fields = {"originator_version": record["version"], "timestamp": record["recorded_at"],
-                  "originator_id": as_uuid(record["record_id"]),
-                  "nhs_number": nhs_number(record["nhs_number"])}
-        if cls is Record.Opened:
-            fields["originator_topic"] = Record.TOPIC
-        else:
-            fields["provenance"] = provenance_in(record["provenance"])
+    envelope = ENVELOPE_OF[cls]
+    fields: dict[str, Any] = {
+        "originator_version": record["version"], "timestamp": record["recorded_at"],
+        "originator_id": as_uuid(record[envelope.id_field]), **envelope.fields_in(record)}
+    if cls is envelope.created:
+        fields["originator_topic"] = _aggregate_topic(cls)
+    if issubclass(cls, Record.Event) and cls is not Record.Opened:
+        fields["provenance"] = provenance_in(record["provenance"])
     fields.update(codec.fields_in(record))
     return cls(**fields), record["position"]
+
+
+def _aggregate_topic(created: type[Any]) -> str:
+    for aggregate in (Record, UploadLedger, EventIdClaim, UnnumberedRefusal):
+        if issubclass(created, aggregate.Event):
+            return str(aggregate.TOPIC)
+    raise UnknownEventError(f"{created.__name__} belongs to no known aggregate")
 
 
 NOTIFICATION_SCHEMA = "uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"

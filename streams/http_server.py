@@ -1,40 +1,132 @@
-"""`cpis serve`: the HL7 V3 CP-IS NHS query over HTTP (Starlette on uvicorn).
+"""`cpis serve`: the HL7 V3 CP-IS NHS query over HTTPS (Starlette on uvicorn).
 
 POST /cpisquery (or /) with a SOAP envelope holding QUPC_IN000006GB01; the optional header
-IsUnscheduledAccessEvent: false marks a scheduled-care silent read. GET /health answers ok.
+IsUnscheduledAccessEvent: false asks for a silent read (honoured for scheduled care only).
+GET /health answers ok.
 
-Each worker process answers one query at a time, in its event loop (the body is still read
-asynchronously). A query is ~2 ms of CPU and a blocking database commit; handing it to a
-thread pool cost a thread switch and GIL hand-offs per request, and in the benchmark one
-worker then fell behind at 300 queries/s where it now keeps up. Scale with --workers.
+Mutual TLS by default: a client certificate signed by the configured CA, whose subject CN
+the endpoint registry maps to an ASID (adapters/hl7v3/query_service.py). Plain HTTP only
+with an explicit flag, and only on a loopback address.
+
+Limits, each a setting (streams/settings.py HttpLimits): request-head size (h11 refuses a
+larger head) and header count, time to send the request head and the body, idle time
+between requests, and concurrent connections per worker (503 beyond). A client that goes
+away is one log line. Every request is one JSON log line: outcome, status, latency and the
+ids that tie it to its events.
+
+Each worker answers one query at a time in its event loop (a query is ~2 ms of CPU and a
+blocking database commit); scale with --workers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import logging
 import socket
+import ssl
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+import h11
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
-from adapters.hl7v3.query_service import Hl7QueryService
+from adapters.hl7v3.query_service import Caller, Hl7QueryService, Reply
 from streams.gc_tuning import fewer_collections
+from streams.settings import HttpLimits, Tls
+
+log = logging.getLogger("cpis.serve")
+DEFAULT_LIMITS = HttpLimits()
+PEER_CN = "cpis_tls_peer_cn"  # where a connection's client certificate CN reaches the app
 
 
-def build_http_app(service: Hl7QueryService,
+class CpisConfig(uvicorn.Config):
+    """uvicorn's Config with the head deadline, which the protocol below reads."""
+
+    head_seconds: float = HttpLimits.head_seconds
+
+
+class GuardedProtocol(H11Protocol):
+    """h11 with a deadline for each request head (a client dripping its headers is cut
+    off) and the client certificate's subject CN handed to the app as connection state."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.app_state = {**self.app_state, PEER_CN: _peer_cn(transport)}
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._arm_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        seconds = getattr(self.config, "head_seconds", HttpLimits.head_seconds)
+        self._head_timer = self.loop.call_later(seconds, self._head_overdue)
+
+    def _head_overdue(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            log.info("connection closed: no complete request head in time",
+                     extra={"client": _client(self.client)})
+            self.transport.close()
+
+
+def _peer_cn(transport: asyncio.Transport) -> str | None:
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    certificate = ssl_object.getpeercert() or {}
+    for rdn in certificate.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+def _client(address: Any) -> str:
+    return f"{address[0]}:{address[1]}" if address else "-"
+
+
+def build_http_app(service: Hl7QueryService, limits: HttpLimits = DEFAULT_LIMITS,
                    on_close: Callable[[], None] = lambda: None) -> Starlette:
     async def query(request: Request) -> Response:
+        started = time.perf_counter()
+        if len(request.headers.raw) > limits.headers:
+            _log_request(request, 431, "refused: too many headers", started)
+            return PlainTextResponse("too many headers", status_code=431)
         declared = int(request.headers.get("content-length") or 0)
-        if declared > service.max_bytes:
-            reply = service.handle(b"x" * (service.max_bytes + 1))
-        else:
-            body = await _read_bounded(request, service.max_bytes)
-            reply = service.handle(body, request.headers.get("IsUnscheduledAccessEvent"))
+        try:
+            if declared > service.max_bytes:
+                body = b"x" * (service.max_bytes + 1)  # refused by the service as too large
+            else:
+                async with asyncio.timeout(limits.body_seconds):
+                    body = await _read_bounded(request, service.max_bytes)
+        except TimeoutError:
+            _log_request(request, 408, "refused: body too slow", started)
+            return PlainTextResponse("request body too slow", status_code=408)
+        except ClientDisconnect:
+            _log_request(request, 499, "client went away", started)
+            return Response(status_code=499)
+        caller = Caller(request.scope.get("state", {}).get(PEER_CN),
+                        request.headers.get("IsUnscheduledAccessEvent"))
+        reply = service.handle(body, caller)
+        _log_request(request, reply.status, reply.outcome, started, reply)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
     async def health(_: Request) -> Response:
@@ -42,8 +134,8 @@ def build_http_app(service: Hl7QueryService,
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # a full collection over the cached records pauses every request waiting (30-40 ms
-        # with 1,000 children cached); with fewer collections they come far more rarely
+        # a full collection over the cached records pauses every request waiting; with
+        # fewer collections they come far more rarely
         try:
             with fewer_collections():
                 yield
@@ -55,6 +147,20 @@ def build_http_app(service: Hl7QueryService,
         Route("/", query, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
     ], lifespan=lifespan)
+
+
+def _log_request(request: Request, status: int, outcome: str, started: float,
+                 reply: Reply | None = None) -> None:
+    sent = reply.sent if reply is not None else None
+    log.info("query %s", outcome, extra={
+        "status": status, "outcome": outcome,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        "client": _client(request.client),
+        "certificate": request.scope.get("state", {}).get(PEER_CN),
+        "message_id": sent.message_id if sent else None,
+        "asid": sent.sender_asid if sent else None,
+        "event_id": sent.event_id if sent else None,
+        "nhs_number": sent.nhs_number if sent else None})
 
 
 async def _read_bounded(request: Request, limit: int) -> bytes:
@@ -72,20 +178,45 @@ class ListenError(OSError):
     """The HTTP port cannot be listened on; the message says which and why."""
 
 
-def serve_http(app_factory: str, host: str, port: int, workers: int = 1) -> None:
-    """Run `app_factory` ("module:function") under uvicorn in `workers` processes."""
-    config = uvicorn.Config(app_factory, factory=True, host=host, port=port, workers=workers,
-                            log_level="warning", access_log=False)
-    if workers == 1:
+def check_plain_http_host(host: str) -> None:
+    """Plain HTTP serves the demo and local tests only: refuse any but a loopback address."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise ListenError(f"plain HTTP (--insecure-http) listens on a loopback address only, "
+                          f"not {host}; give CPIS_TLS_CERT, CPIS_TLS_KEY and "
+                          "CPIS_TLS_CLIENT_CA to serve with mutual TLS")
+
+
+def server_config(app_factory: str, host: str, port: int, workers: int, limits: HttpLimits,
+                  tls: Tls | None, log_config: dict[str, Any]) -> CpisConfig:
+    tls_options: dict[str, Any] = {}
+    if tls is not None:
+        tls_options = {"ssl_certfile": str(tls.certificate), "ssl_keyfile": str(tls.key),
+                       "ssl_ca_certs": str(tls.client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    config = CpisConfig(
+        app_factory, factory=True, host=host, port=port, workers=workers,
+        http=GuardedProtocol, log_config=log_config, access_log=False,
+        h11_max_incomplete_event_size=limits.head_bytes, limit_concurrency=limits.connections,
+        timeout_keep_alive=limits.idle_seconds, **tls_options)
+    config.head_seconds = limits.head_seconds
+    return config
+
+
+def serve_http(config: CpisConfig) -> None:
+    """Run the app under uvicorn in `config.workers` processes."""
+    if config.workers == 1:
         uvicorn.Server(config).run()
         return
-    Multiprocess(config, sockets=[tcp_listener(host, port)]).run()
+    Multiprocess(config, sockets=[tcp_listener(config.host, config.port)]).run()
 
 
 def tcp_listener(host: str, port: int) -> socket.socket:
     """The workers' shared listening socket, created as TCP explicitly: asyncio sets
-    TCP_NODELAY on accepted connections only then. uvicorn's own (protocol 0) leaves Nagle on,
-    and every reply waited ~40 ms for the client's delayed ACK."""
+    TCP_NODELAY on accepted connections only then (uvicorn's own leaves Nagle on, and every
+    reply waited for the client's delayed ACK)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -10,7 +10,6 @@ from enum import Enum
 from typing import Any
 
 Print = Callable[[str], None]
-LOG_FORMAT = "%(asctime)s %(name)s %(message)s"  # the CLI's log lines, in every process
 
 
 def plain(value: Any) -> Any:

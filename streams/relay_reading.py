@@ -13,19 +13,27 @@ processes to run and kill.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from adapters.event_store.event_log import LogRow, event_log
 from domain.application import CpisApplication
 from domain.notifications import notifications_due
 from streams.avro_mapper import AvroEventMapper
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event, encode_notification, message_key
+from streams.avro_registry import AvroError, SchemaRegistry
+from streams.event_codec import (
+    UnknownEventError,
+    encode_event,
+    encode_notification,
+    message_key,
+)
 from streams.stored_avro import Message, StoredMessages
 from streams.topics import Topics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,17 @@ class BatchEncoder:
         return [self._rebuilt(n) for n in self.log.notifications_of(rows)]
 
     def _rebuilt(self, notification: Notification) -> list[Message]:
-        event = self.app.mapper.to_domain_event(notification)
+        try:
+            event = self.app.mapper.to_domain_event(notification)
+        except (MapperDeserialisationError, AvroError, UnknownEventError, ValueError,
+                TypeError, KeyError) as error:
+            # written by another build and unreadable here: it goes, as stored, to the
+            # dead-letter topic keyed by its position, and the stream carries on
+            log.error("stored event at position %d (%s) cannot be read: %s: %s; sent to the "
+                      "dead-letter topic", notification.id, notification.topic,
+                      type(error).__name__, error)
+            return [(self.topics.dead_letter, notification.state,
+                     f"position:{notification.id}".encode())]
         key = message_key(event).encode()
         messages = [(self.topics.for_event(event),
                      self.registry.encode(*encode_event(event, notification.id)), key)]

@@ -37,8 +37,9 @@ from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro_registry import SchemaRegistry
 from streams.gc_tuning import fewer_collections
 from streams.kafka_assign import assign_at_once
-from streams.output import LOG_FORMAT
+from streams.logs import configure_logging
 from streams.projector import as_message
+from streams.settings import load_settings
 from streams.topics import Topics
 from streams.view_writer import CountingDeadLetters, Message, apply_messages
 
@@ -261,7 +262,8 @@ def _check_alive(running: list[SpawnProcess]) -> None:
 
 def _worker(index: int, job: ReplayJob,
             reports: multiprocessing.Queue[tuple[int, int, bool]]) -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     # Ctrl-C reaches the whole process group: the parent alone decides, and ends the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     result = replay_partitions(job, SchemaRegistry(),

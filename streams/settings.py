@@ -7,6 +7,20 @@ CPIS_KAFKA_BOOTSTRAP  Kafka bootstrap servers (host:port); unset means no Kafka
 CPIS_TOPIC_PREFIX     prefix for every topic name (default none)
 CPIS_VIEWS_SCHEMA     PostgreSQL schema of the projections (default cpis_views)
 CPIS_HTTP_HOST, CPIS_HTTP_PORT   where `cpis serve` listens (default 127.0.0.1:8080)
+CPIS_TLS_CERT, CPIS_TLS_KEY      `cpis serve`'s certificate and key (PEM)
+CPIS_TLS_CLIENT_CA    the CA that signs care settings' client certificates (PEM)
+CPIS_ENDPOINT_REGISTRY  JSON file: ASID -> certificate, organisations, interactions, care;
+                      the job roles allowed (adapters/hl7v3/endpoints.py); without it, plain
+                      HTTP uses the bundled local registry (streams/local_endpoints.json)
+CPIS_HTTP_HEAD_BYTES, _HEADERS, _HEAD_SECONDS, _BODY_SECONDS, _IDLE_SECONDS, _CONNECTIONS
+                      request-head size (16384) and header count (64), seconds to send the
+                      head (10) and the body (30), idle seconds between requests (5),
+                      connections per worker (100)
+CPIS_CLOCK_SKEW_SECONDS   how far after CP-IS's clock an access time may be (default 300)
+CPIS_ACCESS_MAX_AGE_HOURS how far before it (default 24)
+CPIS_TEST_NHS_NUMBERS accept (default) | refuse: the 999 test range of NHS numbers
+CPIS_LOG_FORMAT       json (default) | text;  CPIS_LOG_LEVEL  INFO (default), DEBUG, ...
+CPIS_QUARANTINE_DIR   where MESH messages that failed are kept (default CPIS_DATA_DIR/quarantine)
 CPIS_ASID             CP-IS's own ASID in HL7 replies (default 990000000001)
 CPIS_MESH_URL, CPIS_MESH_MAILBOX, CPIS_MESH_PASSWORD, CPIS_MESH_SHARED_KEY   CP-IS's mailbox
 CPIS_MESH_LA_MAILBOXES  ODS=MAILBOX pairs, comma-separated
@@ -20,13 +34,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from adapters.event_store.postgres_recorder import TOPIC as RECORDER_TOPIC
 from adapters.mesh.mailbox import MeshSettings
 from adapters.mesh.workflows import LaMailboxes, Workflows
+from domain.limits import AccessWindow, Limits
 
 EVENT_STORES = ("sqlite", "postgres", "memory")
+LOG_FORMATS = ("json", "text")
+LOCAL_ENDPOINTS = Path(__file__).resolve().parent / "local_endpoints.json"
 DEFAULT_LA_MAILBOXES = "X26=X26LA001,X27=X27LA001,X28=X28LA001"
 MAX_UPLOAD_PROCESSES = 64
 
@@ -53,6 +71,27 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class HttpLimits:
+    """Bounds on what one HTTP client may take of a `cpis serve` worker."""
+
+    head_bytes: int = 16_384
+    headers: int = 64
+    head_seconds: float = 10.0
+    body_seconds: float = 30.0
+    idle_seconds: int = 5
+    connections: int = 100
+
+
+@dataclass(frozen=True)
+class Tls:
+    """The server's certificate and key, and the CA that signs client certificates."""
+
+    certificate: Path
+    key: Path
+    client_ca: Path
+
+
+@dataclass(frozen=True)
 class Settings:
     event_store: str = "sqlite"
     data_dir: Path = Path(".cpis")
@@ -70,6 +109,13 @@ class Settings:
     workflows: Workflows = field(default_factory=Workflows)
     mesh_poll_seconds: float = 60.0
     upload_processes: int = 1
+    tls: Tls | None = None
+    endpoint_registry: Path | None = None
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
+    limits: Limits = field(default_factory=Limits)
+    log_format: str = "json"
+    log_level: str = "INFO"
+    quarantine_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -77,6 +123,8 @@ class Settings:
                 f"CPIS_EVENT_STORE must be one of {', '.join(EVENT_STORES)}, "
                 f"got {self.event_store!r}"
             )
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"CPIS_LOG_FORMAT must be json or text, got {self.log_format!r}")
         if not 1 <= self.upload_processes <= MAX_UPLOAD_PROCESSES:
             raise SettingsError(f"CPIS_UPLOAD_PROCESSES must be 1 to {MAX_UPLOAD_PROCESSES}, "
                                 f"got {self.upload_processes}")
@@ -92,6 +140,24 @@ class Settings:
             raise SettingsError("CPIS_MESH_URL and CPIS_MESH_SHARED_KEY are not set; start "
                                 "mesh-sandbox with infra/mesh.sh start && . .infra/mesh/env")
         return self.mesh
+
+    @property
+    def quarantine(self) -> Path:
+        return self.quarantine_dir or self.data_dir / "quarantine"
+
+    def require_tls(self) -> Tls:
+        if self.tls is None:
+            raise SettingsError(
+                "cpis serve needs mutual TLS: set CPIS_TLS_CERT, CPIS_TLS_KEY and "
+                "CPIS_TLS_CLIENT_CA (and CPIS_ENDPOINT_REGISTRY), or pass --insecure-http "
+                "for plain HTTP on a loopback address (the demo and local tests only)")
+        return self.tls
+
+    @property
+    def endpoints_file(self) -> Path:
+        """The endpoint registry: the configured file, else the bundled local one (which
+        only plain HTTP on loopback may use)."""
+        return self.endpoint_registry or LOCAL_ENDPOINTS
 
     @property
     def sqlite_path(self) -> Path:
@@ -171,7 +237,62 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mesh_poll_seconds=float(_int(env, "CPIS_MESH_POLL_SECONDS", 60)),
         upload_processes=_int(env, "CPIS_UPLOAD_PROCESSES",
                               min(os.cpu_count() or 1, MAX_UPLOAD_PROCESSES)),
+        tls=_tls(env),
+        endpoint_registry=_path(env, "CPIS_ENDPOINT_REGISTRY"),
+        http_limits=_http_limits(env),
+        limits=_limits(env),
+        log_format=env.get("CPIS_LOG_FORMAT", "json"),
+        log_level=env.get("CPIS_LOG_LEVEL", "INFO").upper(),
+        quarantine_dir=_path(env, "CPIS_QUARANTINE_DIR"),
     )
+
+
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    raw = environ.get(name, "")
+    return Path(raw) if raw else None
+
+
+def _tls(environ: Mapping[str, str]) -> Tls | None:
+    names = ("CPIS_TLS_CERT", "CPIS_TLS_KEY", "CPIS_TLS_CLIENT_CA")
+    given = [environ.get(name, "") for name in names]
+    if not any(given):
+        return None
+    if not all(given):
+        missing = ", ".join(n for n, v in zip(names, given, strict=True) if not v)
+        raise SettingsError(f"mutual TLS needs all of {', '.join(names)}; missing {missing}")
+    for name, value in zip(names, given, strict=True):
+        if not Path(value).is_file():
+            raise SettingsError(f"{name}: no file at {value}")
+    return Tls(Path(given[0]), Path(given[1]), Path(given[2]))
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
+def _http_limits(environ: Mapping[str, str]) -> HttpLimits:
+    d = HttpLimits()
+    return HttpLimits(
+        head_bytes=_positive(environ, "CPIS_HTTP_HEAD_BYTES", d.head_bytes),
+        headers=_positive(environ, "CPIS_HTTP_HEADERS", d.headers),
+        head_seconds=float(_positive(environ, "CPIS_HTTP_HEAD_SECONDS", int(d.head_seconds))),
+        body_seconds=float(_positive(environ, "CPIS_HTTP_BODY_SECONDS", int(d.body_seconds))),
+        idle_seconds=_positive(environ, "CPIS_HTTP_IDLE_SECONDS", d.idle_seconds),
+        connections=_positive(environ, "CPIS_HTTP_CONNECTIONS", d.connections))
+
+
+def _limits(environ: Mapping[str, str]) -> Limits:
+    test_numbers = environ.get("CPIS_TEST_NHS_NUMBERS", "accept")
+    if test_numbers not in ("accept", "refuse"):
+        raise SettingsError(f"CPIS_TEST_NHS_NUMBERS must be accept or refuse, got "
+                            f"{test_numbers!r}")
+    window = AccessWindow(
+        clock_skew=timedelta(seconds=_positive(environ, "CPIS_CLOCK_SKEW_SECONDS", 300)),
+        max_age=timedelta(hours=_positive(environ, "CPIS_ACCESS_MAX_AGE_HOURS", 24)))
+    return Limits(window, test_nhs_numbers=test_numbers == "accept")
 
 
 def _la_mailboxes(text: str) -> LaMailboxes:

@@ -8,6 +8,9 @@ in order (one partition per key).
 | cpis.identity.v1             | NhsNumberSuperseded, RecordMergedIn, NhsNumberMarkedInactive |
 | cpis.la-notifications.v1     | LocalAuthorityNotificationDue, one per LA per access/inactive |
 | cpis.uploads.v1              | UploadLedgerOpened, UploadProcessed, FileResponseSent (key: ODS) |
+| cpis.query-audit.v1          | reads recorded for the audit only: InformationReadSilently,  |
+|                              | NoRecordsFoundAnswered, QueryRefused, EventIdClaimed,        |
+|                              | UnnumberedQueryRefused (key: the sender's ASID)              |
 | cpis.pds-identity-changes.v1 | IdentityChange: the PDS feed CP-IS follows (key: NHS number)  |
 | cpis.dead-letter.v1          | messages the projector could not apply, reason in headers |
 | cpis.relay-position.v1       | the relay's last published event-store position (transactional) |
@@ -19,11 +22,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from domain.event_id_claims import EventIdClaim
 from domain.record import ChildProtectionRecord as Record
+from domain.refusals import UnnumberedRefusal
 from domain.upload_ledger import UploadLedger
 from streams.event_codec import BY_NAME
 
 PARTITIONS = 3
+# events recorded for the audit only: no view changes for them
+AUDIT_ONLY = (Record.InformationReadSilently, Record.NoRecordsFoundAnswered,
+              Record.QueryRefused, EventIdClaim.Event, UnnumberedRefusal.Event)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,10 @@ class Topics:
         return self._name("cpis.uploads.v1")
 
     @property
+    def query_audit(self) -> str:
+        return self._name("cpis.query-audit.v1")
+
+    @property
     def pds_changes(self) -> str:
         return self._name("cpis.pds-identity-changes.v1")
 
@@ -71,8 +83,8 @@ class Topics:
         return (self.plans, self.accesses, self.identity)
 
     def all(self) -> tuple[str, ...]:
-        return (*self.record_events, self.la_notifications, self.uploads, self.pds_changes,
-                self.dead_letter, self.relay_position)
+        return (*self.record_events, self.la_notifications, self.uploads, self.query_audit,
+                self.pds_changes, self.dead_letter, self.relay_position)
 
     def for_event(self, event: Any) -> str:
         return self.for_event_type(type(event))
@@ -85,6 +97,8 @@ class Topics:
     def for_event_type(self, cls: type[Any]) -> str:
         if issubclass(cls, UploadLedger.Event):
             return self.uploads
+        if issubclass(cls, AUDIT_ONLY):
+            return self.query_audit
         if issubclass(cls, Record.InformationAccessed):
             return self.accesses
         if issubclass(cls, Record.NhsNumberSuperseded | Record.NhsNumberMarkedInactive

@@ -8,15 +8,21 @@ from typing import Any
 from uuid import UUID
 
 from domain.access import Access
+from domain.event_id_claims import EventIdClaim, claim_id
 from domain.identity import ChangeKind, IdentityChange
+from domain.nhs_number import NhsNumber
 from domain.notifications import NotificationDue, NotificationKind
 from domain.plans import PlanType
+from domain.provenance import Channel, Provenance
 from domain.record import ChildProtectionRecord, record_id
+from domain.refusals import Refusal, RefusalReason, UnnumberedRefusal
 from domain.upload_ledger import UploadLedger, ledger_id
 from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
-from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, system
+from tests.builders import OTHER_CHILD, UPLOAD, person, plan, system
 
 AT = datetime(2026, 11, 1, 12, 30, 15, 123456, tzinfo=UTC)
+# the number the golden bytes (tests/fixtures/avro) were written with: old bytes must decode
+CHILD = NhsNumber("9434765919")
 RID = record_id(CHILD)
 Ledger: Any = UploadLedger
 Record: Any = ChildProtectionRecord  # events are dataclasses made by a metaclass
@@ -29,7 +35,7 @@ def _common(version: int) -> dict[str, Any]:
 
 def sample_events() -> dict[str, Any]:
     """Avro full name -> sample event (record and upload-ledger events)."""
-    return {**sample_record_events(), **sample_ledger_events()}
+    return {**sample_record_events(), **sample_ledger_events(), **sample_audit_events()}
 
 
 def sample_record_events() -> dict[str, Any]:
@@ -49,6 +55,13 @@ def sample_record_events() -> dict[str, Any]:
             delete=datetime(2026, 3, 1, 0, 0), provenance=UPLOAD, **_common(5)),
         f"{ns}.InformationAccessed": Record.InformationAccessed(
             access=person_access, notify=["X26", "X27"], provenance=UPLOAD, **_common(6)),
+        f"{ns}.InformationReadSilently": Record.InformationReadSilently(
+            access=Access("ACCESS-3", AT, person()), provenance=QUERY, **_common(11)),
+        f"{ns}.NoRecordsFoundAnswered": Record.NoRecordsFoundAnswered(
+            access=Access("ACCESS-4", AT, system()), provenance=QUERY, **_common(12)),
+        f"{ns}.QueryRefused": Record.QueryRefused(
+            refusal=Refusal(RefusalReason.NOT_AUTHORISED, "job role R0000 is not allowed", AT,
+                            "ACCESS-5", person()), provenance=QUERY, **_common(13)),
         f"{ns}.NhsNumberSuperseded": Record.NhsNumberSuperseded(
             replacement=OTHER_CHILD, notify=["X26"], provenance=UPLOAD, **_common(7)),
         f"{ns}.RecordMergedIn": Record.RecordMergedIn(
@@ -75,6 +88,27 @@ def sample_ledger_events() -> dict[str, Any]:
         f"{ns}.FileResponseSent": Ledger.FileResponseSent(
             originator_version=3, mesh_message_id="MESH-1", response_message_id="MESH-2",
             **common),
+    }
+
+
+QUERY = Provenance(Channel.HL7V3, "MESSAGE-1", asid="200000000001")
+Claim: Any = EventIdClaim
+Unnumbered: Any = UnnumberedRefusal
+
+
+def sample_audit_events() -> dict[str, Any]:
+    """The events of the aggregates that only serve the audit (claims, refusals)."""
+    ns = "uk.nhs.cpis.events"
+    return {
+        f"{ns}.EventIdClaimed": Claim.Claimed(
+            originator_id=claim_id("ACCESS-1"), originator_version=1, timestamp=AT,
+            originator_topic=Claim.TOPIC, event_id="ACCESS-1", nhs_number=CHILD,
+            author_identity=person().identity, organisation_ods="RXX01"),
+        f"{ns}.UnnumberedQueryRefused": Unnumbered.Recorded(
+            originator_id=UUID("6b1f7a38-0f5c-4a8e-9d5e-3b8d2f1c4a77"), originator_version=1,
+            timestamp=AT, originator_topic=Unnumbered.TOPIC, nhs_number_sent="0000000000",
+            refusal=Refusal(RefusalReason.MALFORMED, "NHS number must be 10 digits", AT,
+                            organisation_ods="ZZZ999"), provenance=QUERY),
     }
 
 

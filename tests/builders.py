@@ -11,7 +11,7 @@ from domain.nhs_number import NhsNumber
 from domain.plans import Plan, PlanDates, PlanType, Subject
 from domain.provenance import Channel, Provenance
 
-CHILD = NhsNumber("9434765919")
+CHILD = NhsNumber("9998765439")
 OTHER_CHILD = NhsNumber("9990000018")
 MOTHER = NhsNumber("9990000026")
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -75,7 +75,21 @@ def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumb
     numbers = synthetic_nhs_numbers(children)
     for n, nhs in enumerate(numbers):
         app.upload_plan(nhs, plan(la=LA_A if n % 2 else LA_B), UPLOAD)
-        for a in range(accesses_each):
-            app.query(QueryRequest(nhs, person(str(a)), T0 + timedelta(minutes=a), f"{nhs}-{a}",
+        for a in range(accesses_each):  # a minute apart, up to the app's clock
+            at = app.clock() - timedelta(minutes=accesses_each - a)
+            app.query(QueryRequest(nhs, person(str(a)), at, f"{nhs}-{a}",
                                    Provenance(Channel.HL7V3, f"M-{nhs}-{a}", asid="1")))
     return numbers
+
+
+def asked(app: object, request: object) -> object:
+    """app.query(request), the app's test clock first moved on to the query's time: a query
+    is made now, and CP-IS refuses access times far from its clock."""
+    from domain.application import CpisApplication, QueryRequest
+
+    assert isinstance(app, CpisApplication)
+    assert isinstance(request, QueryRequest)
+    clock = app.clock
+    if hasattr(clock, "now"):
+        clock.now = max(clock.now, request.accessed_at)
+    return app.query(request)

@@ -55,6 +55,13 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
 
 
 @pytest.fixture
+def postgres_settings(postgres: PostgresSettings) -> Iterator[Settings]:
+    """A PostgreSQL event store in a fresh schema (no Kafka)."""
+    with fresh_schema(postgres, "es") as schema:
+        yield Settings(event_store="postgres", postgres=replace(postgres, schema=schema))
+
+
+@pytest.fixture
 def app(store_settings: Settings, clock: Clock) -> Iterator[CpisApplication]:
     application = build_application(store_settings, clock=clock)
     try:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from lxml import etree
 
+from adapters.hl7v3.endpoints import EndpointRegistry
 from adapters.hl7v3.query_service import Hl7QueryService
 from domain.application import CpisApplication
 from domain.plans import Plan, PlanDates, PlanType, Subject
+from streams.settings import LOCAL_ENDPOINTS
 from tests.builders import CHILD, LA_A, LA_B, MOTHER, T0, UPLOAD
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hl7v3"
@@ -98,5 +100,52 @@ def seeded_app(now: datetime = T0) -> CpisApplication:
     return app
 
 
-def service(app: CpisApplication, now: datetime = T0) -> Hl7QueryService:
-    return Hl7QueryService(app, "990000000001", lambda: now, ids=counter_ids())
+# the bundled local registry: ASID 200000000001 (unscheduled care, RXX01) and
+# 200000000002 (scheduled care, A99001)
+ENDPOINTS = EndpointRegistry.load(LOCAL_ENDPOINTS)
+
+
+def service(app: CpisApplication, now: datetime = T0,
+            endpoints: EndpointRegistry = ENDPOINTS) -> Hl7QueryService:
+    return Hl7QueryService(app, "990000000001", lambda: now, endpoints, ids=counter_ids())
+
+
+def sent_by(asid: str, ods: str) -> Callable[[etree._Element], None]:
+    """An edit: the query sent by system `asid` for a clinician of organisation `ods`."""
+    def edit(root: etree._Element) -> None:
+        for path in ("/hl7:*/hl7:communicationFunctionSnd/hl7:device/hl7:id",
+                     "//hl7:author1//hl7:agentSystemSDS/hl7:id"):
+            for el in elements(root, path):
+                el.set("extension", asid)
+        for el in elements(root, "//hl7:representedOrganization/hl7:id"):
+            el.set("extension", ods)
+    return edit
+
+
+def scheduled_care_query(*more: Callable[[etree._Element], None]) -> bytes:
+    """query_person.xml from the local registry's scheduled-care endpoint (a GP practice)."""
+    def edit(root: etree._Element) -> None:
+        sent_by("200000000002", "A99001")(root)
+        for other in more:
+            other(root)
+    return edited("query_person.xml", edit)
+
+
+def asked_now(root: etree._Element) -> None:
+    """An edit: the query made now (a running `cpis serve` goes by the real clock)."""
+    for el in elements(root, "//hl7:cP-ISNHSQuery/hl7:effectiveTime"):
+        el.set("value", datetime.now(UTC).strftime("%Y%m%d%H%M%S+0000"))
+
+
+def event_id(value: str) -> Callable[[etree._Element], None]:
+    """An edit: the query's event id."""
+    return set_attr("//hl7:cP-ISNHSQuery/hl7:id", "root", value)
+
+
+def query_now(*more: Callable[[etree._Element], None], name: str = "query_person.xml") -> bytes:
+    """The fixture query made now, with `more` edits, in SOAP."""
+    def edit(root: etree._Element) -> None:
+        asked_now(root)
+        for other in more:
+            other(root)
+    return edited(name, edit)

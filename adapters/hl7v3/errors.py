@@ -28,3 +28,7 @@ def access_denied(detail: str) -> Hl7Error:
 def no_records_found(nhs_number: str) -> Hl7Error:
     return Hl7Error("NO_RECORDS_FOUND", f"No Records Found for NHS number {nhs_number}",
                     http_status=200)
+
+
+def out_of_range(detail: str) -> Hl7Error:
+    return Hl7Error("OUT_OF_RANGE", f"Out of range: {detail}")

@@ -14,10 +14,17 @@ from datetime import datetime
 from lxml import etree
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.errors import Hl7Error, access_denied, invalid_message, mandatory_missing
+from adapters.hl7v3.errors import (
+    Hl7Error,
+    access_denied,
+    invalid_message,
+    mandatory_missing,
+    out_of_range,
+)
 from adapters.hl7v3.timestamps import parse_ts
 from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
-from domain.errors import DomainError
+from domain.errors import DomainError, OutOfRangeError
+from domain.limits import MAX_ID, MAX_TEXT, check_text, shortened
 from domain.nhs_number import NhsNumber
 
 NS = {"hl7": v.HL7, "npfitlc": v.NPFITLC}
@@ -32,7 +39,45 @@ class ParsedQuery:
     effective_time: datetime
     author: Author
     nhs_number: NhsNumber
-    silent: bool
+    silent: bool  # accessEventType false, at its place: honoured for scheduled care only
+    interaction: str
+    job_role: str  # the person's, or a system's nominated person's
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a message says of itself, read without judging it: to record a refusal."""
+
+    message_id: str | None = None
+    sender_asid: str | None = None
+    event_id: str | None = None
+    nhs_number: str | None = None
+    organisation_ods: str | None = None
+
+
+def what_was_sent(message: Element) -> Sent:
+    """Each value as sent, cut to MAX_ID characters: it is recorded with the refusal."""
+    if etree.QName(message).namespace != v.HL7:
+        return Sent()
+    query = _find(message, "hl7:ControlActEvent/hl7:subject/hl7:CP-ISQueryStub/hl7:cP-ISNHSQuery")
+    org = None
+    if query is not None:
+        org = (_attr(query, "hl7:author/hl7:COCT_TP145102GB01.AssignedAuthor/"
+                     "hl7:representedOrganization/hl7:id", "extension")
+               or _attr(query, "hl7:author/hl7:COCT_TP145104GB01.System/"
+                        "hl7:maintainingOrganization/hl7:id", "extension"))
+    return Sent(
+        message_id=_cut(_attr(message, "hl7:id", "root")),
+        sender_asid=_cut(_attr(message, "hl7:communicationFunctionSnd/hl7:device/hl7:id",
+                               "extension")),
+        event_id=_cut(_attr(query, "hl7:id", "root")) if query is not None else None,
+        nhs_number=_cut(_attr(query, "hl7:queryByParameter/hl7:person.NHSnumber/hl7:value",
+                              "extension")) if query is not None else None,
+        organisation_ods=_cut(org))
+
+
+def _cut(value: str | None) -> str | None:
+    return None if value is None else shortened(value, MAX_ID)
 
 
 def _find(el: Element, path: str) -> Element | None:
@@ -54,10 +99,18 @@ def _text(el: Element, path: str) -> str | None:
     return found.text.strip()
 
 
-def _require(value: str | None, what: str) -> str:
+def _require(value: str | None, what: str, longest: int = MAX_ID) -> str:
     if value is None:
         raise mandatory_missing(what)
+    try:
+        check_text(value, what, longest)
+    except OutOfRangeError as error:
+        raise out_of_range(str(error)) from None
     return value
+
+
+def _optional(value: str | None, what: str, longest: int = MAX_ID) -> str | None:
+    return None if value is None else _require(value, what, longest)
 
 
 def check_root(root: Element) -> None:
@@ -85,13 +138,16 @@ def parse_query(root: Element) -> ParsedQuery:
     query = _find(act, "hl7:subject/hl7:CP-ISQueryStub/hl7:cP-ISNHSQuery")
     if query is None:
         raise mandatory_missing("CP-ISQueryStub/cP-ISNHSQuery")
+    author, job_role = parse_author(query)
     return ParsedQuery(
         message_id=message_id, sender_asid=sender,
         event_id=_require(_attr(query, "hl7:id", "root"), "Event ID"),
         effective_time=_effective_time(query),
-        author=parse_author(query),
+        author=author,
         nhs_number=_nhs_number(query),
         silent=_is_silent(query),
+        interaction=etree.QName(root).localname,
+        job_role=job_role,
     )
 
 
@@ -100,7 +156,7 @@ def _effective_time(query: Element) -> datetime:
     try:
         return parse_ts(value)
     except ValueError as error:
-        raise invalid_message(str(error)) from None
+        raise out_of_range(str(error)) from None
 
 
 def _nhs_number(query: Element) -> NhsNumber:
@@ -114,21 +170,27 @@ def _nhs_number(query: Element) -> NhsNumber:
 
 
 def _is_silent(query: Element) -> bool:
-    """RC5 Patch D: accessEventType false marks a scheduled-care silent read."""
-    flag = query.find(".//hl7:accessEventType", NS)
+    """RC5 Patch D: `accessEventType value="false"` marks a scheduled-care silent read. Its
+    exact place is not public; CP-IS takes it as a child of cP-ISNHSQuery, and nowhere
+    else (inside a name, say, it is text the sender chose, not the flag)."""
+    flag = query.find("hl7:accessEventType", NS)
     return flag is not None and (flag.get("value") or "").strip().lower() == "false"
 
 
-def parse_author(query: Element) -> Author:
+def parse_author(query: Element) -> tuple[Author, str]:
+    """The author, and the job role it asks under (a system's: its nominated person's)."""
     author = _find(query, "hl7:author")
     if author is None or len(author) == 0:
         raise mandatory_missing("author (authorPerson or authorDevice)")
     person = _find(author, "hl7:COCT_TP145102GB01.AssignedAuthor")
     if person is not None:
-        return _person(person)
+        found = _person(person)
+        return found, found.job_role_code
     system = _find(author, "hl7:COCT_TP145104GB01.System")
     if system is not None:
-        return _system(system)
+        role = _attr(system, "hl7:indirectAuthority/hl7:superiorAssignedEntity/hl7:code",
+                     "code")
+        return _system(system), _require(role, "nominated person's job role") if role else ""
     raise mandatory_missing("author (authorPerson or authorDevice)")
 
 
@@ -141,18 +203,20 @@ def _person(el: Element) -> PersonAuthor:
     try:
         return PersonAuthor(
             sds_user_id=_require(ids.get(v.SDS_USER_ROOT), "author SDS user id"),
-            role_profile_id=ids.get(v.SDS_ROLE_PROFILE_ROOT),
-            job_role_code=role,
-            job_role_name=_require(_attr(el, "hl7:code", "displayName"), "job role displayName"),
+            role_profile_id=_optional(ids.get(v.SDS_ROLE_PROFILE_ROOT), "role profile id"),
+            job_role_code=_require(role, "job role code"),
+            job_role_name=_require(_attr(el, "hl7:code", "displayName"), "job role displayName",
+                                   MAX_TEXT),
             name=PersonName(
                 given=_require(_text(el, "hl7:assignedAuthorPerson/hl7:name/hl7:given"),
-                               "author given name"),
+                               "author given name", MAX_TEXT),
                 family=_require(_text(el, "hl7:assignedAuthorPerson/hl7:name/hl7:family"),
-                                "author family name"),
-                prefix=_text(el, "hl7:assignedAuthorPerson/hl7:name/hl7:prefix")),
+                                "author family name", MAX_TEXT),
+                prefix=_optional(_text(el, "hl7:assignedAuthorPerson/hl7:name/hl7:prefix"),
+                                 "author name prefix", MAX_TEXT)),
             organisation_ods=ods,
             organisation_name=_require(_text(el, "hl7:representedOrganization/hl7:name"),
-                                       "author organisation name"),
+                                       "author organisation name", MAX_TEXT),
         )
     except DomainError as error:
         raise access_denied(str(error)) from None
@@ -169,7 +233,7 @@ def _system(el: Element) -> SystemAuthor:
             asid=_require(_attr(el, "hl7:id", "extension"), "system ASID"),
             organisation_ods=ods,
             organisation_name=_require(_text(el, "hl7:maintainingOrganization/hl7:name"),
-                                       "maintaining organisation name"),
+                                       "maintaining organisation name", MAX_TEXT),
         )
     except DomainError as error:
         raise access_denied(str(error)) from None

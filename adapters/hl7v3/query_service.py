@@ -1,119 +1,174 @@
 """The CP-IS NHS query over HTTP, independent of the web framework: bytes in, bytes out.
 
 Every outcome is an HL7 message in a SOAP envelope: the response (200), no records found
-(200, NF), a malformed or incomplete request (400), access denied (403, and logged), an
-oversized body (413) or an internal failure (500). Never a stack trace.
+(200, NF), a malformed or out-of-range request (400), not authorised (403), an oversized
+body (413) or an internal failure (500). Never a stack trace. Every answer and every
+refusal is recorded as an event (domain/application.py); the reply says which it was, so
+the HTTP layer can log one line per request.
+
+Who may ask: the caller's client certificate names an endpoint of the registry
+(adapters/hl7v3/endpoints.py); without TLS (the demo and local tests only) the message's
+sending ASID does. The message's sending ASID must be that endpoint's, the interaction one
+it may send, the author's organisation one it acts for, and the job role on the allow-list.
+A silent read is honoured only for an endpoint registered for scheduled care.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from lxml import etree
-
 from adapters.hl7v3 import vocabulary as v
 from adapters.hl7v3.elements import Element, to_bytes
-from adapters.hl7v3.errors import Hl7Error, invalid_message, no_records_found
+from adapters.hl7v3.endpoints import Care, Endpoint, EndpointRegistry
+from adapters.hl7v3.errors import Hl7Error, access_denied, invalid_message
 from adapters.hl7v3.failure_writer import failure_message
-from adapters.hl7v3.query_parser import NS, ParsedQuery, parse_query
+from adapters.hl7v3.query_parser import ParsedQuery, Sent, parse_query, what_was_sent
 from adapters.hl7v3.response_writer import IdFactory, new_id, response_message
 from adapters.hl7v3.safe_xml import MAX_BYTES, parse_xml
 from adapters.hl7v3.soap import unwrap, wrap
 from domain.application import QueryRequest
-from domain.errors import DomainError, NoRecordFoundError
+from domain.errors import DomainError, NoRecordFoundError, QueryRefusedError
 from domain.provenance import Channel, Provenance
+from domain.refusals import Refusal, RefusalReason
 from domain.views import QueryAnswer
 
 log = logging.getLogger(__name__)
 UNKNOWN_ASID = "000000000000"
+# HL7 error code -> the refusal reason it is recorded under
+REFUSALS = {
+    "ACCESS_DENIED": RefusalReason.NOT_AUTHORISED,
+    RefusalReason.OUT_OF_RANGE.name: RefusalReason.OUT_OF_RANGE,
+    RefusalReason.EVENT_ID_REUSED.name: RefusalReason.EVENT_ID_REUSED,
+}
 
 
 class AnswersQueries(Protocol):
     def query(self, request: QueryRequest) -> QueryAnswer: ...
+
+    def record_refusal(self, nhs_number_sent: str | None, refusal: Refusal,
+                       provenance: Provenance) -> None: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is on the other end: the subject CN of its verified client certificate (None
+    without TLS), and its IsUnscheduledAccessEvent header."""
+
+    certificate: str | None = None
+    unscheduled_header: str | None = None
 
 
 @dataclass(frozen=True)
 class Reply:
     status: int
     body: bytes
+    outcome: str  # answered | silent read | no records | refused: <reason> | error
+    sent: Sent = field(default_factory=Sent)
     content_type: str = "text/xml; charset=utf-8"
-
-
-@dataclass
-class _Context:
-    """What is known of the request so far, to address an error reply."""
-
-    message_id: str | None = None
-    sender_asid: str = UNKNOWN_ASID
 
 
 class Hl7QueryService:
     def __init__(self, app: AnswersQueries, cpis_asid: str, clock: Callable[[], datetime],
-                 max_bytes: int = MAX_BYTES, ids: IdFactory = new_id) -> None:
+                 endpoints: EndpointRegistry, max_bytes: int = MAX_BYTES,
+                 ids: IdFactory = new_id) -> None:
         self.app = app
         self.ids = ids
         self.cpis_asid = cpis_asid
         self.clock = clock
+        self.endpoints = endpoints
         self.max_bytes = max_bytes
 
-    def handle(self, body: bytes, unscheduled: str | None = None) -> Reply:
-        """Answer one SOAP request. `unscheduled` is the IsUnscheduledAccessEvent header."""
-        context = _Context()
+    def handle(self, body: bytes, caller: Caller | None = None) -> Reply:
+        """Answer one SOAP request from `caller`."""
+        caller = caller or Caller()
+        sent = Sent()
         try:
             message = unwrap(parse_xml(body, self.max_bytes))
-            _note_addressing(message, context)
+            sent = what_was_sent(message)
             parsed = parse_query(message)
-            return self._answer(parsed, silent=parsed.silent or _is_false(unscheduled))
+            endpoint = self._authorised(parsed, caller)
+            silent = endpoint.care is Care.SCHEDULED and (
+                parsed.silent or _is_false(caller.unscheduled_header))
+            return self._answer(parsed, silent, sent)
         except Hl7Error as error:
-            if error.code == "ACCESS_DENIED":
-                log.warning("access denied: message %s from ASID %s: %s", context.message_id,
-                            context.sender_asid, error.message)
-            return self._failure(error, context)
+            self._record_refusal(error, sent)
+            return self._failure(error, sent)
+        except QueryRefusedError as error:  # recorded by the application
+            return self._failure(Hl7Error(RefusalReason(error.reason).name, error.detail), sent)
         except NoRecordFoundError as error:
-            return self._failure(Hl7Error("NO_RECORDS_FOUND", str(error), 200), context)
+            return self._failure(Hl7Error("NO_RECORDS_FOUND", str(error), 200), sent)
         except DomainError as error:
-            return self._failure(invalid_message(str(error)), context)
+            failure = invalid_message(str(error))
+            self._record_refusal(failure, sent)
+            return self._failure(failure, sent)
         except Exception:
-            log.exception("internal error answering message %s", context.message_id)
+            log.exception("internal error answering message %s", sent.message_id)
             return self._failure(Hl7Error("INTERNAL_ERROR", "CP-IS could not answer the query; "
-                                          "try again", 500), context)
+                                          "try again", 500), sent)
 
-    def _answer(self, parsed: ParsedQuery, silent: bool) -> Reply:
+    def _authorised(self, parsed: ParsedQuery, caller: Caller) -> Endpoint:
+        """The caller's registered endpoint, where it may send this query; else
+        ACCESS_DENIED naming the first rule broken."""
+        if caller.certificate is not None:
+            endpoint = self.endpoints.by_certificate(caller.certificate)
+            if endpoint is None:
+                raise access_denied(f"client certificate {caller.certificate!r} is not "
+                                    "registered for CP-IS")
+            if endpoint.asid != parsed.sender_asid:
+                raise access_denied(f"the sending ASID {parsed.sender_asid} is not the ASID "
+                                    "of the client certificate")
+        else:
+            endpoint = self.endpoints.by_asid(parsed.sender_asid)
+            if endpoint is None:
+                raise access_denied(f"ASID {parsed.sender_asid} is not registered for CP-IS")
+        if parsed.interaction not in endpoint.interactions:
+            raise access_denied(f"ASID {endpoint.asid} may not send {parsed.interaction}")
+        if parsed.author.organisation_ods not in endpoint.organisations:
+            raise access_denied(f"ASID {endpoint.asid} may not act for organisation "
+                                f"{parsed.author.organisation_ods}")
+        if parsed.job_role not in self.endpoints.job_roles:
+            raise access_denied(f"job role {parsed.job_role or '(none)'} may not query CP-IS")
+        return endpoint
+
+    def _answer(self, parsed: ParsedQuery, silent: bool, sent: Sent) -> Reply:
         request = QueryRequest(
             nhs_number=parsed.nhs_number, author=parsed.author,
             accessed_at=parsed.effective_time, access_id=parsed.event_id,
-            provenance=Provenance(Channel.HL7V3, parsed.message_id, asid=parsed.sender_asid),
-            silent=silent)
-        try:
-            answer = self.app.query(request)
-        except NoRecordFoundError:
-            raise no_records_found(parsed.nhs_number.value) from None
+            provenance=_provenance(sent), silent=silent)
+        answer = self.app.query(request)
         message = response_message(answer, self.clock(), parsed.sender_asid, self.cpis_asid,
                                    self.ids)
-        return self._reply(200, message, v.RESPONSE, parsed.message_id)
+        outcome = "silent read" if silent else "answered"
+        return self._reply(200, message, v.RESPONSE, parsed.message_id, outcome, sent)
 
-    def _failure(self, error: Hl7Error, context: _Context) -> Reply:
-        message = failure_message(error, self.clock(), context.message_id, context.sender_asid,
+    def _record_refusal(self, error: Hl7Error, sent: Sent) -> None:
+        """Record a refused request, with what it said of itself."""
+        reason = REFUSALS.get(error.code, RefusalReason.MALFORMED)
+        refusal = Refusal(reason, error.message, self.clock(), sent.event_id,
+                          organisation_ods=sent.organisation_ods)
+        self.app.record_refusal(sent.nhs_number, refusal, _provenance(sent))
+
+    def _failure(self, error: Hl7Error, sent: Sent) -> Reply:
+        to_asid = sent.sender_asid if (sent.sender_asid or "").isdigit() else UNKNOWN_ASID
+        message = failure_message(error, self.clock(), sent.message_id, str(to_asid),
                                   self.cpis_asid, self.ids)
-        return self._reply(error.http_status, message, v.QUERY_ACT_FAILED, context.message_id)
+        outcome = ("no records" if error.code == "NO_RECORDS_FOUND" else
+                   "error" if error.http_status >= 500 else f"refused: {error.code}")
+        return self._reply(error.http_status, message, v.QUERY_ACT_FAILED, sent.message_id,
+                           outcome, sent)
 
     def _reply(self, status: int, message: Element, interaction: str,
-               relates_to: str | None) -> Reply:
-        return Reply(status, to_bytes(wrap(message, interaction, relates_to, self.ids)))
+               relates_to: str | None, outcome: str, sent: Sent) -> Reply:
+        return Reply(status, to_bytes(wrap(message, interaction, relates_to, self.ids)),
+                     outcome, sent)
 
 
-def _note_addressing(message: Element, context: _Context) -> None:
-    if etree.QName(message).namespace != v.HL7:
-        return
-    id_el = message.find("hl7:id", NS)
-    sender = message.find("hl7:communicationFunctionSnd/hl7:device/hl7:id", NS)
-    context.message_id = id_el.get("root") if id_el is not None else None
-    if sender is not None and (sender.get("extension") or "").isdigit():
-        context.sender_asid = str(sender.get("extension"))
+def _provenance(sent: Sent) -> Provenance:
+    return Provenance(Channel.HL7V3, sent.message_id, asid=sent.sender_asid)
 
 
 def _is_false(header: str | None) -> bool:

@@ -9,18 +9,24 @@ _TS = re.compile(r"^(\d{8})(\d{4})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
 
 
 def parse_ts(value: str) -> datetime:
-    """An HL7 TS as an aware datetime (UTC when the value carries no zone)."""
+    """An HL7 TS as an aware datetime in UTC (a value without a zone is taken as UTC).
+
+    ValueError where it is not a TS, not a real moment, or not one UTC can hold (year 9999
+    behind UTC, year 1 ahead of it): such a value could be stored but never read back."""
     match = _TS.match(value.strip())
     if match is None:
-        raise ValueError(f"not an HL7 timestamp: {value!r}")
+        raise ValueError(f"not an HL7 timestamp: {value[:40]!r}")
     day, hhmm, ss, zone = match.groups()
     text = day + (hhmm or "0000") + (ss or "00")
-    moment = datetime.strptime(text, "%Y%m%d%H%M%S")
-    tz = UTC
-    if zone:
-        minutes = int(zone[1:3]) * 60 + int(zone[3:])
-        tz = timezone(timedelta(minutes=minutes if zone[0] == "+" else -minutes))
-    return moment.replace(tzinfo=tz)
+    try:
+        moment = datetime.strptime(text, "%Y%m%d%H%M%S")
+        tz = UTC
+        if zone:
+            minutes = int(zone[1:3]) * 60 + int(zone[3:])
+            tz = timezone(timedelta(minutes=minutes if zone[0] == "+" else -minutes))
+        return moment.replace(tzinfo=tz).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"HL7 timestamp {value!r} is not a moment CP-IS can hold") from None
 
 
 def format_ts(moment: datetime) -> str:

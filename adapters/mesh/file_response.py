@@ -18,10 +18,23 @@ def unknown_local_authority(ods_code: str) -> LocalAuthority:
                           PLACEHOLDER_PHONE * 6)
 
 
-def record_detail(code: RecordCode, location: str) -> Element:
-    return E.acknowledgementRecordDetail(
-        E.code(code=code.name, codeSystem=RECORD_CODE_SYSTEM, displayName=code.value),
-        E.location(location))
+def record_detail(code: RecordCode, location: str, detail: str = "") -> Element:
+    """The record's code, with what was wrong as the code's original text where known."""
+    coded = E.code(code=code.name, codeSystem=RECORD_CODE_SYSTEM, displayName=code.value)
+    if detail:
+        coded.append(E.originalText(detail))
+    return E.acknowledgementRecordDetail(coded, E.location(location))
+
+
+def record_details(outcome: UploadOutcome) -> list[Element]:
+    """Each record's code. A file refused as a whole says why in one detail of its own (the
+    schema lets the file's code carry no text): CPR07 at /File, the reason as original
+    text."""
+    if outcome.records:
+        return [record_detail(r.code, r.location, r.detail) for r in outcome.records]
+    if outcome.detail:
+        return [record_detail(RecordCode.CPR07, "/File", outcome.detail)]
+    return []
 
 
 def file_response(outcome: UploadOutcome, la: LocalAuthority, now: datetime) -> Element:
@@ -34,9 +47,9 @@ def file_response(outcome: UploadOutcome, la: LocalAuthority, now: datetime) -> 
         E.acknowledgementFile(E.acknowledgementFileDetail(E.code(
             code=outcome.file_code.name, displayName=outcome.file_code.value))),
     ]
-    if outcome.records:
-        parts.append(E.acknowledgementRecord(*(record_detail(r.code, r.location)
-                                               for r in outcome.records)))
+    details = record_details(outcome)
+    if details:
+        parts.append(E.acknowledgementRecord(*details))
     parts += [
         E.communicationFunctionRcv(local_authority(la)),
         E("failedReturnedCP-ISRecords", value(outcome.failed)),

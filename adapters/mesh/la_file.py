@@ -25,6 +25,7 @@ from adapters.mesh.xml_values import (
 )
 from adapters.safe_xml import XmlRejectedError, parse_xml
 from domain.errors import DomainError
+from domain.limits import check_text, check_whole_number
 from domain.local_authority import LocalAuthority
 from domain.uploads import LaUpload, PlanUpload, RecordUpload, SubjectUpload
 
@@ -73,9 +74,9 @@ def parse_la_file(data: bytes, max_bytes: int = MAX_FILE_BYTES) -> LaUpload:
         raise FileRejectedError(f"the file is not acceptable XML: {error}") from None
     if etree.QName(root).namespace != HL7 or etree.QName(root).localname != "File":
         raise FileRejectedError(f"expected a File in namespace {HL7}, got {etree.QName(root).text}")
-    sequence = _whole_number(attr(root, "hl7:id", "extension"), "File/id/@extension", -1)
+    sequence = _whole_number(attr(root, "hl7:id", "extension"), "File/id/@extension", -1, 1)
     declared = _whole_number(attr(root, "hl7:transmissionQuantity", "value"),
-                             "File/transmissionQuantity/@value", sequence)
+                             "File/transmissionQuantity/@value", sequence, 0)
     return LaUpload(
         sequence=sequence, created_at=None, local_authority=_local_authority(root, sequence),
         declared_count=declared,
@@ -139,9 +140,15 @@ _RECORDS_FROM = etree.XPath(
     namespaces=NS)
 
 
-def _whole_number(raw: str | None, where: str, sequence: int) -> int:
-    if raw is None or not raw.lstrip("-").isdigit():
-        raise FileRejectedError(f"{where} must be a whole number, got {raw!r}", sequence)
+def _whole_number(raw: str | None, where: str, sequence: int, least: int) -> int:
+    """A whole number within its window (domain/limits.py); FileRejectedError otherwise."""
+    if raw is None or not raw.lstrip("-").isdigit() or len(raw) > 20:
+        shown = raw if raw is None or len(raw) <= 40 else raw[:40] + "..."
+        raise FileRejectedError(f"{where} must be a whole number, got {shown!r}", sequence)
+    try:
+        check_whole_number(int(raw), where, least)
+    except DomainError as error:
+        raise FileRejectedError(str(error), sequence) from None
     return int(raw)
 
 
@@ -156,7 +163,9 @@ def _local_authority(root: Element, sequence: int) -> LocalAuthority:
         raise FileRejectedError("the sending organisation has no emergency-duty (EC) telecom",
                            sequence)
     try:
-        return LocalAuthority(attr(org, "hl7:id", "extension") or "", text(org, "hl7:name") or "",
+        name = text(org, "hl7:name") or ""
+        check_text(name, "the local authority's name")
+        return LocalAuthority(attr(org, "hl7:id", "extension") or "", name,
                               phones.get("WP") or emergency, emergency)
     except DomainError as error:
         raise FileRejectedError(str(error), sequence) from None

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from itertools import cycle
 from pathlib import Path
 
@@ -95,7 +94,7 @@ def file_numbers(index: int) -> list[NhsNumber]:
 
 
 def query(app: CpisApplication, nhs: NhsNumber, n: int) -> None:
-    app.query(QueryRequest(nhs, person(str(n % 7)), datetime.now(UTC), f"chaos-{n}",
+    app.query(QueryRequest(nhs, person(str(n % 7)), app.clock(), f"chaos-{n}",
                            Provenance(Channel.HL7V3, f"M-{n}", asid="1")))
 
 
@@ -163,10 +162,12 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     # Kafka: every record event exactly once, one notification per access
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
     seen = Counter((e.originator_id, e.originator_version)
-                   for topic in topics.record_events for _, e, _ in read_events(kafka, topic))
+                   for topic in (*topics.record_events, topics.query_audit)
+                   for _, e, _ in read_events(kafka, topic))
     assert max(seen.values()) == 1
     assert len(seen) == sum(v for k, v in stored.items() if "Upload" not in k
                             and "FileResponse" not in k)
+    assert stored["cpis:EventIdClaimed.v1"] == QUERIES
     assert len(read_all(kafka, topics.la_notifications)) == QUERIES
 
     # the views equal a clean rebuild from offset zero

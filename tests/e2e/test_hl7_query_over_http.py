@@ -1,9 +1,10 @@
-"""End to end: an HL7 V3 query over HTTP (`cpis serve`) against PostgreSQL and Kafka; the LA
-outbox then holds the access notification (via `cpis relay` and `cpis project`)."""
+"""End to end: an HL7 V3 query over mutual TLS (`cpis serve`) against PostgreSQL and Kafka;
+the LA outbox then holds the access notification (via `cpis relay` and `cpis project`)."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,8 @@ from streams.bootstrap import build_view_store
 from streams.settings import Settings
 from tests.builders import CHILD, UPLOAD, plan
 from tests.e2e.test_command_to_views import eventually, running
-from tests.hl7 import SOAP_OPEN, fixture, hl7_of, soap, xp
+from tests.hl7 import SOAP_OPEN, hl7_of, query_now, xp
+from tests.tls import ED, make_tls
 
 
 def free_port() -> int:
@@ -24,11 +26,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_serving(url: str) -> None:
+def wait_until_serving(url: str, verify: ssl.SSLContext | bool = True) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"{url}/health", timeout=2).text == "ok":
+            if httpx.get(f"{url}/health", timeout=2, verify=verify).text == "ok":
                 return
         except httpx.HTTPError:
             pass
@@ -36,19 +38,22 @@ def wait_until_serving(url: str) -> None:
         time.sleep(0.3)
 
 
-def test_query_over_http_answers_and_notifies_the_local_authority(
-    stream_settings: Settings, stream_app: CpisApplication
+def test_query_over_mutual_tls_answers_and_notifies_the_local_authority(
+    stream_settings: Settings, stream_app: CpisApplication, tmp_path: Path
 ) -> None:
     stream_app.upload_plan(CHILD, plan(), UPLOAD)
     store = build_view_store(stream_settings)
     store.setup()
+    tls = make_tls(tmp_path / "tls")
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with running(stream_settings, "serve", "--port", str(port), "--workers", "2"), \
+    url = f"https://127.0.0.1:{port}"
+    client = tls.client_context(ED)
+    with running(stream_settings, "serve", "--port", str(port), "--workers", "2",
+                 extra=tls.server_env()), \
             running(stream_settings, "relay"), running(stream_settings, "project"):
-        wait_until_serving(url)
-        response = httpx.post(f"{url}/cpisquery", content=soap(fixture("query_person.xml")),
-                              headers={"Content-Type": "text/xml"}, timeout=30)
+        wait_until_serving(url, client)
+        response = httpx.post(f"{url}/cpisquery", content=query_now(),
+                              headers={"Content-Type": "text/xml"}, timeout=30, verify=client)
         assert response.status_code == 200
         message = hl7_of(response.content)
         assert xp(message, "//hl7:organisation/hl7:id/@extension") == ["X26"]
@@ -79,7 +84,7 @@ def test_a_100_mb_streamed_body_is_refused_and_the_server_carries_on(tmp_path: P
         for _ in range(100):
             yield b"<x>" + b"a" * 1_000_000 + b"</x>"
 
-    with running(settings, "serve", "--port", str(port)):
+    with running(settings, "serve", "--port", str(port), "--insecure-http"):
         wait_until_serving(url)
         response = httpx.post(f"{url}/cpisquery", content=hundred_megabytes(), timeout=60)
         assert response.status_code == 413

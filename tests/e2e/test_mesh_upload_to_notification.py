@@ -1,11 +1,13 @@
 """End to end over real MESH, HTTP, Kafka and PostgreSQL: an LA uploads a file with valid
 and invalid records through mesh-sandbox, receives the right FileResponse; an emergency
 department then queries over HL7 V3; the LA's mailbox receives the access notification.
-`cpis mesh`, `cpis serve`, `cpis relay` and `cpis project` run as their own processes."""
+`cpis mesh`, `cpis serve` (mutual TLS), `cpis relay` and `cpis project` run as their own
+processes."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 
@@ -14,8 +16,9 @@ from domain.application import CpisApplication
 from streams.settings import Settings
 from tests.e2e.test_command_to_views import running
 from tests.e2e.test_hl7_query_over_http import free_port, wait_until_serving
-from tests.hl7 import fixture, hl7_of, soap, xp
+from tests.hl7 import hl7_of, query_now, xp
 from tests.mesh_helpers import la_sends, take_all, xml
+from tests.tls import ED, make_tls
 
 
 def wait_for_mail(mesh: tuple[str, str], mailbox_id: str, workflow: str,
@@ -29,14 +32,17 @@ def wait_for_mail(mesh: tuple[str, str], mailbox_id: str, workflow: str,
 
 
 def test_upload_through_mesh_then_query_then_the_la_is_notified(
-    stream_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str]
+    stream_settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str],
+    tmp_path: Path,
 ) -> None:
     mesh_env = {"CPIS_MESH_URL": mesh[0], "CPIS_MESH_SHARED_KEY": mesh[1],
                 "CPIS_MESH_POLL_SECONDS": "1"}
+    tls = make_tls(tmp_path / "tls")
+    client = tls.client_context(ED)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"https://127.0.0.1:{port}"
     with running(stream_settings, "mesh", extra=mesh_env), \
-            running(stream_settings, "serve", "--port", str(port)), \
+            running(stream_settings, "serve", "--port", str(port), extra=tls.server_env()), \
             running(stream_settings, "relay"), running(stream_settings, "project"):
         la_sends(mesh, "X26LA001", "upload_mixed.xml")
         [ack] = wait_for_mail(mesh, "X26LA001", "CPIS_LA_UPLOAD_ACK")
@@ -45,9 +51,9 @@ def test_upload_through_mesh_then_query_then_the_la_is_notified(
         assert xp(response, "//hl7:acknowledgementRecordDetail/hl7:code/@code") == [
             "CPR06", "CPR06", "CPR06", "CPR04", "CPR01", "CPR02", "CPR03", "CPR05", "CPR07"]
 
-        wait_until_serving(url)
-        answer = httpx.post(f"{url}/cpisquery", content=soap(fixture("query_person.xml")),
-                            timeout=30)
+        wait_until_serving(url, client)
+        answer = httpx.post(f"{url}/cpisquery", content=query_now(), timeout=30,
+                            verify=client)
         assert answer.status_code == 200
         assert xp(hl7_of(answer.content), "//hl7:cPPStartDate/hl7:value/@value") == [
             "202501060900"]
@@ -57,5 +63,5 @@ def test_upload_through_mesh_then_query_then_the_la_is_notified(
         assert xp(notification, "//hl7:pertinentCP-ISNHSQuery/hl7:id/@root") == [
             "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"]
         assert xp(notification, "//hl7:person.id/hl7:value/@extension") == [
-            "9434765919", "LA-001"]
+            "9998765439", "LA-001"]
         assert xp(notification, "//hl7:referredToLAUploadFile/hl7:value/@extension") == ["1"]

@@ -87,7 +87,8 @@ def test_relay_and_projector_ride_out_kafka_and_postgres_restarts(
     assert stored["cpis:PlanRegistered.v1"] == stored["cpis:InformationAccessed.v1"] == CHILDREN
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
     seen = Counter((e.originator_id, e.originator_version)
-                   for topic in topics.record_events for _, e, _ in read_events(kafka, topic))
+                   for topic in (*topics.record_events, topics.query_audit)
+                   for _, e, _ in read_events(kafka, topic))
     assert max(seen.values()) == 1
     assert len(seen) == sum(stored.values())
     with store.views() as views:

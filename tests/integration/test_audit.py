@@ -9,7 +9,16 @@ from domain.application import CpisApplication, QueryRequest
 from domain.provenance import Channel, Provenance
 from streams.bootstrap import build_application
 from streams.settings import Settings
-from tests.builders import LA_B, T0, UPLOAD, person, plan, synthetic_nhs_numbers, system
+from tests.builders import (
+    LA_B,
+    T0,
+    UPLOAD,
+    asked,
+    person,
+    plan,
+    synthetic_nhs_numbers,
+    system,
+)
 
 A, B = synthetic_nhs_numbers(2, start=700)
 PDS_FEED = Provenance(Channel.PDS, message_id="PDS-FEED-7")
@@ -81,8 +90,8 @@ def test_accesses_by_organisation_over_a_period(app: CpisApplication) -> None:
     app.upload_plan(B, plan(), UPLOAD)
     for minutes, who, nhs in ((0, person("1", "RXX01"), A), (10, person("2", "RXX01"), B),
                               (20, person("3", "RYY02"), A), (60 * 48, person("4"), A)):
-        app.query(QueryRequest(nhs, who, T0 + timedelta(minutes=minutes), f"{nhs}{minutes}",
-                               hl7("M")))
+        asked(app, QueryRequest(nhs, who, T0 + timedelta(minutes=minutes), f"{nhs}{minutes}",
+                                hl7("M")))
     rows = audit.accesses_by_organisation(app, T0, T0 + timedelta(days=1))
     assert [(r.ods_code, r.accesses, r.nhs_numbers) for r in rows] == [
         ("RXX01", 2, 2), ("RYY02", 1, 1)]

@@ -15,16 +15,18 @@ from domain.plans import PlanType
 from domain.provenance import Channel, Provenance
 from domain.views import QueryAnswer
 from streams.follower import NotificationLogFollower
-from tests.builders import LA_A, LA_B, T0, UPLOAD, person, plan, synthetic_nhs_numbers
+from tests.builders import LA_A, LA_B, T0, UPLOAD, asked, person, plan, synthetic_nhs_numbers
 
 A, B, C = synthetic_nhs_numbers(3, start=500)
 PDS_FEED = Provenance(Channel.PDS, message_id="PDS-FEED-1")
 
 
 def ask(app: CpisApplication, nhs: NhsNumber, minutes: float, who: str) -> QueryAnswer:
-    return app.query(QueryRequest(nhs, person(who), T0 + timedelta(minutes=minutes),
-                                  f"{nhs}-{minutes}-{who}",
-                                  Provenance(Channel.HL7V3, "M", asid="1")))
+    answer = asked(app, QueryRequest(nhs, person(who), T0 + timedelta(minutes=minutes),
+                                     f"{nhs}-{minutes}-{who}",
+                                     Provenance(Channel.HL7V3, "M", asid="1")))
+    assert isinstance(answer, QueryAnswer)
+    return answer
 
 
 def accessed(app: CpisApplication, nhs: NhsNumber) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -34,21 +33,23 @@ def test_every_stored_event_is_published_once_on_its_topic_keyed_by_nhs_number(
     numbers = populate(stream_app, children=5, accesses_each=2)
     stream_app.mark_inactive(numbers[0], UPLOAD)
     relay = build_relay(stream_settings, stream_app, batch_size=7)
-    assert relay.run(until_caught_up=True) == 5 * 4 + 1
+    assert relay.run(until_caught_up=True) == 5 * 6 + 1  # each access claims its event id
 
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
     plans = read_events(kafka, topics.plans)
     accesses = read_events(kafka, topics.accesses)
     identity = read_events(kafka, topics.identity)
+    claims = read_events(kafka, topics.query_audit)
+    assert len(claims) == 10
     assert {type(e) for _, e, _ in plans} == {Record.Opened, Record.PlanRegistered}
     assert len(plans) == 10  # 5 x (opened, registered)
     assert len(accesses) == 10
     assert all(isinstance(e, Record.InformationAccessed) for _, e, _ in accesses)
     assert [type(e) for _, e, _ in identity] == [Record.NhsNumberMarkedInactive]
-    for key, event, _ in plans + accesses + identity:
+    for key, event, _ in plans + accesses + identity + claims:
         assert key == event.nhs_number.value
-    positions = sorted(p for _, _, p in plans + accesses + identity)
-    assert positions == list(range(positions[0], positions[0] + 21))
+    positions = sorted(p for _, _, p in plans + accesses + identity + claims)
+    assert positions == list(range(positions[0], positions[0] + 31))
 
 
 def test_events_of_one_nhs_number_arrive_in_version_order(
@@ -66,9 +67,9 @@ def test_events_of_one_nhs_number_arrive_in_version_order(
 
 
 @pytest.mark.parametrize(("read", "transaction", "commits"), [
-    (4, 8, [(8, 8), (8, 16), (4, 20)]),
-    (4, 6, [(6, 6), (6, 12), (6, 18), (2, 20)]),  # the last read of each is cut to fit
-    (10, 3, [(3, 3 * i) for i in range(1, 7)] + [(2, 20)]),  # reads no larger than one
+    (4, 8, [(8, 8), (8, 16), (8, 24), (6, 30)]),
+    (4, 6, [(6, 6 * i) for i in range(1, 6)]),  # the last read of each is cut to fit
+    (10, 3, [(3, 3 * i) for i in range(1, 11)]),  # reads no larger than one
 ])
 def test_a_transaction_takes_batch_after_batch_until_it_holds_its_events(
     stream_settings: Settings, stream_app: CpisApplication, read: int, transaction: int,
@@ -81,11 +82,11 @@ def test_a_transaction_takes_batch_after_batch_until_it_holds_its_events(
                         transaction_events=transaction)
     committed: list[tuple[int, int]] = []
     relay.on_batch = lambda events, last: committed.append((events, last))
-    assert relay.run(until_caught_up=True) == 20
+    assert relay.run(until_caught_up=True) == 30
     assert committed == commits
-    assert read_committed_position(relay.config) == 20
+    assert read_committed_position(relay.config) == 30
     published = read_events(stream_settings.kafka_bootstrap, topics_of(stream_settings).plans)
-    assert sorted(p for _, _, p in published) == [1, 2, 5, 6, 9, 10, 13, 14, 17, 18]
+    assert sorted(p for _, _, p in published) == [1, 2, 7, 8, 13, 14, 19, 20, 25, 26]
 
 
 class SmallQueueRelay(Relay):
@@ -106,10 +107,10 @@ def test_a_full_producer_queue_is_waited_on_and_nothing_is_lost_or_doubled(
     populate(stream_app, children=3, accesses_each=3)
     built = build_relay(stream_settings, stream_app)
     relay = SmallQueueRelay(built.encoder, built.config)
-    assert relay.run(until_caught_up=True) == 3 * 5
+    assert relay.run(until_caught_up=True) == 3 * 8
     kafka, topics = stream_settings.kafka_bootstrap, topics_of(stream_settings)
     accesses = read_events(kafka, topics.accesses)
-    assert sorted(p for _, _, p in accesses) == [3, 4, 5, 8, 9, 10, 13, 14, 15]
+    assert sorted(p for _, _, p in accesses) == [3, 5, 7, 11, 13, 15, 19, 21, 23]
     assert len(read_all(kafka, topics.la_notifications)) == 9
 
 
@@ -130,7 +131,7 @@ def test_a_restarted_relay_publishes_only_what_is_new(
     stream_settings: Settings, stream_app: CpisApplication
 ) -> None:
     populate(stream_app, children=2, accesses_each=1)
-    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 6
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 8
     assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 0
     stream_app.upload_plan(CHILD, plan(), UPLOAD)
     assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 2
@@ -142,26 +143,27 @@ def test_a_store_holding_json_and_avro_events_is_published_alike(
 ) -> None:
     """Events stored as JSON (before events were stored as Avro) and as Avro messages give the
     same messages: each carries its own position and key, and reads back as stored."""
-    json_app = CpisApplication(env=stream_settings.event_store_env())  # the library's JSON
+    json_app = CpisApplication(env=stream_settings.event_store_env(),  # the library's JSON
+                               clock=stream_app.clock)
     try:
         json_app.upload_plan(CHILD, plan(), UPLOAD)
-        json_app.query(QueryRequest(CHILD, person(), datetime.now(UTC), "JSON-1", UPLOAD))
+        json_app.query(QueryRequest(CHILD, person(), stream_app.clock(), "JSON-1", UPLOAD))
     finally:
         json_app.close()
-    stream_app.query(QueryRequest(CHILD, person(), datetime.now(UTC), "AVRO-1", UPLOAD))
+    stream_app.query(QueryRequest(CHILD, person(), stream_app.clock(), "AVRO-1", UPLOAD))
     stream_app.upload_plan(OTHER_CHILD, plan(), UPLOAD)
     states = [n.state for n in stream_app.recorder.select_notifications(1, 10)]
-    assert [s.startswith(MAGIC) for s in states] == [False] * 3 + [True] * 3
+    assert [s.startswith(MAGIC) for s in states] == [False] * 4 + [True] * 4
 
-    assert build_relay(stream_settings, stream_app, batch_size=4).run(until_caught_up=True) == 6
+    assert build_relay(stream_settings, stream_app, batch_size=4).run(until_caught_up=True) == 8
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
-    published = sorted(read_events(kafka, topics.plans) + read_events(kafka, topics.accesses),
-                       key=lambda m: m[2])
+    published = sorted(read_events(kafka, topics.plans) + read_events(kafka, topics.accesses)
+                       + read_events(kafka, topics.query_audit), key=lambda m: m[2])
     stored: list[Any] = [stream_app.mapper.to_domain_event(n)
               for n in stream_app.recorder.select_notifications(1, 10)]
     assert [(key, event) for key, event, _ in published] == [
         (e.nhs_number.value, e) for e in stored]
-    assert [position for _, _, position in published] == list(range(1, 7))
+    assert [position for _, _, position in published] == list(range(1, 9))
     assert len(read_all(kafka, topics.la_notifications)) == 2
 
 
@@ -215,13 +217,13 @@ def test_an_event_over_the_message_limit_stops_the_relay_with_a_clear_error(
 ) -> None:
     """Not retried for ever, nothing skipped: the relay stops after its last commit."""
     populate(stream_app, children=2, accesses_each=1)
-    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 6
+    assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 8
     stream_app.process_upload(parse_la_file(failing_file(500)), "M500", SyntheticPds.load())
     relay = build_relay(stream_settings, stream_app)
     relay.config = replace(relay.config, max_message_bytes=20_000)
     with pytest.raises(MessageTooLargeError,
                        match=r"an event of [\d,]+ bytes \(key 'X26'\) to t\w+\.cpis\.uploads"
-                             r"\.v1: over the 20,000 bytes .* after event-store position 6,"):
+                             r"\.v1: over the 20,000 bytes .* after event-store position 8,"):
         relay.run(until_caught_up=True)
-    assert read_committed_position(relay.config) == 6
+    assert read_committed_position(relay.config) == 8
     assert build_relay(stream_settings, stream_app).run(until_caught_up=True) == 2

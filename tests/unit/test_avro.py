@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from domain.event_id_claims import EventIdClaim
 from domain.record import ChildProtectionRecord as Record
+from domain.refusals import UnnumberedRefusal
 from domain.upload_ledger import UploadLedger
 from streams.avro_registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
 from streams.event_codec import (
@@ -42,7 +44,8 @@ def event_classes(aggregate: Any) -> set[type[Any]]:
 
 
 def test_every_stored_event_has_a_codec_and_a_schema() -> None:
-    assert set(CODECS) == event_classes(Record) | event_classes(UploadLedger)
+    assert set(CODECS) == (event_classes(Record) | event_classes(UploadLedger)
+                           | event_classes(EventIdClaim) | event_classes(UnnumberedRefusal))
     for codec in CODECS.values():
         assert codec.full_name in REGISTRY.current
 
@@ -56,10 +59,12 @@ def test_every_event_schema_begins_with_id_version_position_and_key() -> None:
     for schema in events:
         raw = json.loads(schema.path.read_text())
         first = [(f["name"], f["type"]) for f in raw["fields"][:4]]
-        assert first[0][0] in ("record_id", "ledger_id"), schema.path.name
+        assert first[0][0] in ("record_id", "ledger_id", "claim_id", "refusal_id"), \
+            schema.path.name
         assert first[0][1] == {"type": "string", "logicalType": "uuid"}, schema.path.name
         assert first[1:3] == [("version", "long"), ("position", "long")], schema.path.name
-        assert first[3] in (("nhs_number", "string"), ("ods_code", "string")), schema.path.name
+        assert first[3] in (("nhs_number", "string"), ("ods_code", "string"),
+                            ("sender_asid", "string")), schema.path.name
 
 
 def test_every_schema_file_is_named_by_its_full_name_and_documents_every_field() -> None:

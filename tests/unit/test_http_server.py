@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from streams.cli import main
 from streams.http_server import ListenError, build_http_app, tcp_listener
-from tests.hl7 import fixture, hl7_of, seeded_app, service, soap, xp
+from tests.hl7 import fixture, hl7_of, scheduled_care_query, seeded_app, service, soap, xp
 
 
 def client() -> TestClient:
@@ -26,8 +26,8 @@ def test_soap_query_is_answered_over_http() -> None:
     assert xp(hl7_of(response.content), "//hl7:queryResponseCode/@code") == ["OK"]
 
 
-def test_silent_read_header_is_honoured() -> None:
-    response = client().post("/cpisquery", content=soap(fixture("query_person.xml")),
+def test_silent_read_header_is_honoured_for_scheduled_care() -> None:
+    response = client().post("/cpisquery", content=scheduled_care_query(),
                              headers={"IsUnscheduledAccessEvent": "false"})
     assert xp(hl7_of(response.content),
               "//hl7:pertinentTotalReturnedAccessRecords/hl7:value/@value") == ["0"]

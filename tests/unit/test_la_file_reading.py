@@ -30,15 +30,15 @@ def record(body: str) -> RecordUpload:
     return upload.records[0]
 
 
-def child(ids: str = NHS.format("9434765919"), person: str = AMY) -> str:
+def child(ids: str = NHS.format("9998765439"), person: str = AMY) -> str:
     return CHILD.format(ids=ids, person=person)
 
 
 def test_a_child_record_is_read_whole() -> None:
     read = record(CPP.format(START.format("202501060900")) + child(
-        NHS.format(" 9434765919 ") + '<id root="2.16.840.1.113883.2.1.3.2.4.18.24" '
+        NHS.format(" 9998765439 ") + '<id root="2.16.840.1.113883.2.1.3.2.4.18.24" '
         'extension="LA-1"/>'))
-    assert (read.subject.nhs_number, read.subject.local_id) == ("9434765919", "LA-1")
+    assert (read.subject.nhs_number, read.subject.local_id) == ("9998765439", "LA-1")
     assert (read.subject.given_name, read.subject.family_name, read.subject.birth_date) == (
         "Amy", "Example", date(2016, 3, 1))
     assert read.plans[0].start == datetime(2025, 1, 6, 9, 0)
@@ -68,7 +68,7 @@ def test_a_child_comes_before_an_unborn_childs_mother_wherever_it_is() -> None:
               f'{NHS.format("9990000034")}</playedMother></parentMotherPerson>'
               "</COCT_TP145100GB01.UnbornChild></subject>")
     read = record(mother + CPP.format(START.format("202501060900")) + child())
-    assert (read.subject.nhs_number, read.subject.given_name) == ("9434765919", "Amy")
+    assert (read.subject.nhs_number, read.subject.given_name) == ("9998765439", "Amy")
 
 
 def test_an_unborn_child_is_read_from_the_first_mother_of_its_subjects() -> None:
@@ -92,10 +92,10 @@ def test_a_record_without_a_subject_says_so() -> None:
 
 def test_a_child_without_a_person_has_no_names() -> None:
     read = record(CPP.format(START.format("202501060900")) +
-                  f"<subject><COCT_TP145101GB01.Child>{NHS.format('9434765919')}"
+                  f"<subject><COCT_TP145101GB01.Child>{NHS.format('9998765439')}"
                   "</COCT_TP145101GB01.Child></subject>")
     assert (read.subject.nhs_number, read.subject.given_name, read.subject.birth_date) == (
-        "9434765919", "", None)
+        "9998765439", "", None)
     assert read.problem == ""
 
 
@@ -150,11 +150,11 @@ def test_records_read_by_index_and_by_slice_are_the_same() -> None:
     rows = "".join(
         f"<record><CP-ISRecord>{CPP.format(START.format('202501060900'))}"
         f"{child(NHS.format(number))}</CP-ISRecord></record>"
-        for number in ("9434765919", "9990000018", "9990000026", "9990000034"))
+        for number in ("9998765439", "9990000018", "9990000026", "9990000034"))
     records = parse_la_file(f"{HEAD}{rows}</File>".encode()).records
     one_by_one = [records[i] for i in range(len(records))]
     assert [r.subject.nhs_number for r in one_by_one] == [
-        "9434765919", "9990000018", "9990000026", "9990000034"]
+        "9998765439", "9990000018", "9990000026", "9990000034"]
     assert [r.index for r in one_by_one] == [1, 2, 3, 4]
     assert list(records[1:3]) == one_by_one[1:3]
     assert list(records[::2]) == one_by_one[::2]

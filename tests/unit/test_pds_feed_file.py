@@ -7,7 +7,7 @@ from domain.identity import ChangeKind, IdentityChange
 from domain.nhs_number import NhsNumber
 
 CSV = """feed_id,change,nhs_number,replacement
-F1,superseded,943 476 5919,9990000018
+F1,superseded,999 876 5439,9990000018
 F2,retired,9990000026,
 F3,merged,9990000026,
 F4,superseded,9434765918,9990000018
@@ -17,7 +17,7 @@ F5,superseded,9990000034,
 
 def test_csv_rows_become_changes_and_bad_rows_say_why() -> None:
     rows = list(read_changes(CSV, "changes.csv"))
-    assert rows[0] == IdentityChange("F1", ChangeKind.SUPERSEDED, NhsNumber("9434765919"),
+    assert rows[0] == IdentityChange("F1", ChangeKind.SUPERSEDED, NhsNumber("9998765439"),
                                      NhsNumber("9990000018"))
     assert rows[1] == IdentityChange("F2", ChangeKind.RETIRED, NhsNumber("9990000026"))
     assert rows[2] == BadRow(4, "change must be superseded or retired, got 'merged'")

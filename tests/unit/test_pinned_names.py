@@ -14,6 +14,9 @@ PINNED_TOPICS = {
     Record.NhsNumberSuperseded: "cpis:NhsNumberSuperseded.v1",
     Record.NhsNumberMarkedInactive: "cpis:NhsNumberMarkedInactive.v1",
     Record.RecordMergedIn: "cpis:RecordMergedIn.v1",
+    Record.InformationReadSilently: "cpis:InformationReadSilently.v1",
+    Record.NoRecordsFoundAnswered: "cpis:NoRecordsFoundAnswered.v1",
+    Record.QueryRefused: "cpis:QueryRefused.v1",
 }
 
 
@@ -45,6 +48,20 @@ def test_upload_ledger_events_have_their_pinned_topics() -> None:
         Ledger.UploadProcessed: "cpis:UploadProcessed.v1",
         Ledger.FileResponseSent: "cpis:FileResponseSent.v1",
         Ledger.Snapshot: "cpis:UploadLedgerSnapshot.v1",
+    }
+    for cls, topic in pinned.items():
+        assert topic == getattr(cls, "TOPIC", None)
+
+
+def test_audit_aggregates_have_their_pinned_topics() -> None:
+    from domain.event_id_claims import EventIdClaim
+    from domain.refusals import UnnumberedRefusal
+
+    pinned = {
+        EventIdClaim: "cpis:EventIdClaim",
+        EventIdClaim.Claimed: "cpis:EventIdClaimed.v1",
+        UnnumberedRefusal: "cpis:UnnumberedRefusal",
+        UnnumberedRefusal.Recorded: "cpis:UnnumberedQueryRefused.v1",
     }
     for cls, topic in pinned.items():
         assert topic == getattr(cls, "TOPIC", None)

@@ -25,7 +25,7 @@ def test_follower_builds_plans_history_and_notifications_from_the_log() -> None:
     app.upload_plan(CHILD, plan(), UPLOAD)
     app.upload_plan(CHILD, plan(PlanType.LOOKED_AFTER_CHILD, la=LA_B), UPLOAD)
     app.query(QueryRequest(CHILD, person(), T0, "Q1", HL7))
-    assert follower.catch_up() == 4
+    assert follower.catch_up() == 5  # with the query's event-id claim
     assert [(r.plan.local_authority.ods_code, r.plan.plan_type.value) for r in views.plans()] == [
         ("X26", "CPP"), ("X27", "LAC")]
     assert [r.access.access_id for r in views.accesses()] == ["Q1"]

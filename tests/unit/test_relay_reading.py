@@ -9,7 +9,7 @@ from streams.avro_registry import SchemaRegistry
 from streams.event_codec import decode_event
 from streams.relay_reading import BatchEncoder
 from streams.topics import Topics
-from tests.builders import populate
+from tests.builders import T0, populate
 
 REGISTRY = SchemaRegistry()
 TOPICS = Topics("t.")
@@ -21,25 +21,26 @@ def encoder(app: CpisApplication, batch_size: int = 100) -> BatchEncoder:
 
 def test_a_batch_holds_each_event_in_order_then_the_notifications_it_causes() -> None:
     app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
-                          mapper=avro_mapper(REGISTRY))
+                          mapper=avro_mapper(REGISTRY), clock=lambda: T0)
     numbers = populate(app, children=2, accesses_each=1)
     batch = encoder(app).read(0)
-    assert (batch.events, batch.last_position) == (6, 6)
+    assert (batch.events, batch.last_position) == (8, 8)  # each access claims its event id
     topics = [topic for topic, _, _ in batch.messages]
-    assert topics == [TOPICS.plans, TOPICS.plans, TOPICS.accesses, TOPICS.la_notifications] * 2
+    assert topics == [TOPICS.plans, TOPICS.plans, TOPICS.accesses, TOPICS.la_notifications,
+                      TOPICS.query_audit] * 2
     assert [key for _, _, key in batch.messages] == [
-        nhs.value.encode() for nhs in numbers for _ in range(4)]
+        nhs.value.encode() for nhs in numbers for _ in range(5)]
     positions = [decode_event(*REGISTRY.decode(v))[1] for t, v, _ in batch.messages
                  if t != TOPICS.la_notifications]
-    assert positions == [1, 2, 3, 4, 5, 6]
+    assert positions == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 def test_batches_follow_one_another_from_a_position() -> None:
     app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
-                          mapper=avro_mapper(REGISTRY))
+                          mapper=avro_mapper(REGISTRY), clock=lambda: T0)
     populate(app, children=2, accesses_each=1)
     first = encoder(app, batch_size=4).read(0)
     second = encoder(app, batch_size=4).read(first.last_position)
     third = encoder(app, batch_size=4).read(second.last_position)
     assert [(b.events, b.last_position) for b in (first, second, third)] == [
-        (4, 4), (2, 6), (0, 6)]
+        (4, 4), (4, 8), (0, 8)]
