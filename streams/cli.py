@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from adapters.hl7v3.endpoints import EndpointRegistry, EndpointRegistryError
 from adapters.mesh.mailbox import Mailbox
+from adapters.mesh.quarantine import Quarantine
 from domain.errors import DomainError
 from streams.avro_registry import SchemaRegistry
 from streams.bootstrap import (
@@ -36,6 +37,7 @@ from streams.http_server import (
 )
 from streams.kafka_admin import ensure_topics
 from streams.logs import configure_logging, log_config
+from streams.output import json_lines, table
 from streams.projector import DEFAULT_INSTANCE
 from streams.relay import BATCH_SIZE as RELAY_BATCH
 from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
@@ -181,16 +183,39 @@ def _mesh(settings: Settings, args: argparse.Namespace) -> int:
             with fewer_collections():  # a large upload makes objects by the hundred thousand
                 polled = receiver.poll_once()
             sent = sender.send_due()
-            log.info("mesh: %d uploads (%d records, %d files refused, %d error reports) %s; "
-                     "notifications %d sent, %d failed", polled.uploads, polled.records,
-                     polled.rejected_files, polled.reports, polled.by_code or "",
-                     sent.sent, sent.failed)
+            log.info("mesh: %d uploads (%d records, %d files refused, %d quarantined, %d "
+                     "error reports) %s; notifications %d sent, %d failed", polled.uploads,
+                     polled.records, polled.rejected_files, polled.quarantined, polled.reports,
+                     polled.by_code or "", sent.sent, sent.failed)
             if args.once:
                 break
             sleep_unless_stopped(settings.mesh_poll_seconds, stop)
     finally:
         mailbox.close()
         app.close()
+    return 0
+
+
+def _quarantine_list(settings: Settings, args: argparse.Namespace) -> int:
+    entries = Quarantine(settings.quarantine).entries()
+    if args.json:
+        json_lines(entries)
+    elif not entries:
+        print(f"no MESH message is quarantined in {settings.quarantine}")
+    else:
+        table(["received at", "MESH message", "sender", "stage", "bytes", "reason"],
+              [(e.received_at, e.mesh_message_id, e.sender, e.stage, e.size, e.reason)
+               for e in entries])
+    return 0
+
+
+def _quarantine_show(settings: Settings, args: argparse.Namespace) -> int:
+    data = Quarantine(settings.quarantine).data(args.mesh_message_id)
+    if data is None:
+        print(f"cpis: no quarantined bytes for MESH message {args.mesh_message_id} in "
+              f"{settings.quarantine}", file=sys.stderr)
+        return 1
+    sys.stdout.buffer.write(data)
     return 0
 
 
@@ -235,6 +260,18 @@ def parser() -> argparse.ArgumentParser:
                                "LA notifications")
     mesh.add_argument("--once", action="store_true", help="one poll and one send, then exit")
     mesh.set_defaults(handler=_mesh)
+    quarantine = commands.add_parser(
+        "quarantine", help="MESH messages CP-IS could not take, kept with their bytes",
+        description="MESH messages that failed at some stage (download, read, file checks, "
+        "records, storage, reply), kept in CPIS_QUARANTINE_DIR (default "
+        "CPIS_DATA_DIR/quarantine) after a CPF01 reply.")
+    kept = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
+    listed = kept.add_parser("list", help="every quarantined message: when, who, stage, why")
+    listed.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    listed.set_defaults(handler=_quarantine_list)
+    shown = kept.add_parser("show", help="write a quarantined message's bytes to stdout")
+    shown.add_argument("mesh_message_id")
+    shown.set_defaults(handler=_quarantine_show)
     add_identity_commands(commands)
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
     rep.add_argument("--batch-size", type=_positive, default=REPLAY_BATCH)

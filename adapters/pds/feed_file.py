@@ -45,8 +45,7 @@ def change_from(raw: dict[str, Any], line: int) -> Row:
 
 def read_changes(text: str, filename: str) -> Iterator[Row]:
     if filename.lower().endswith(".csv"):
-        for line, raw in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-            yield change_from(raw, line)
+        yield from _csv_rows(text)
         return
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -71,3 +70,15 @@ def _json_line(content: str, line: int) -> Row:
         return BadRow(line, f"not valid JSON: {error.msg}")
     return change_from(item, line) if isinstance(item, dict) else BadRow(
         line, "each line must be a JSON object")
+
+
+def _csv_rows(text: str) -> Iterator[Row]:
+    """Each CSV row; a file the csv module cannot go on reading ends with a bad row."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for raw in reader:
+            line = reader.line_num
+            yield change_from(raw, line)
+    except csv.Error as error:
+        yield BadRow(reader.line_num or line, f"not readable CSV: {error}")
