@@ -90,6 +90,17 @@ class UnreadableRecordError(DomainError):
     """A record whose stored events cannot be read back (written by another build)."""
 
 
+class ChangeOutcome(Enum):
+    """What an identity change did; true unless CP-IS holds no record for the number."""
+
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already applied"
+    NOT_HELD = "not held"
+
+    def __bool__(self) -> bool:
+        return self is not ChangeOutcome.NOT_HELD
+
+
 class PlanChange(Enum):
     REGISTERED = "registered"
     UPDATED = "updated"
@@ -261,39 +272,44 @@ class CpisApplication(Application[UUID]):
         """Mark `old` superseded without moving anything (see `merge`)."""
         self._change(old, lambda r: r.supersede(new, provenance, self.clock()), create=True)
 
-    def mark_inactive(self, nhs_number: NhsNumber, provenance: Provenance) -> bool:
-        """Retire the NHS number; False (nothing recorded) where CP-IS holds no record."""
-        if self.find_record(nhs_number) is None:
-            return False
+    def mark_inactive(self, nhs_number: NhsNumber, provenance: Provenance) -> ChangeOutcome:
+        """Retire the NHS number; NOT_HELD (nothing recorded) where CP-IS holds no record."""
+        record = self.find_record(nhs_number)
+        if record is None:
+            return ChangeOutcome.NOT_HELD
+        if record.inactive:
+            return ChangeOutcome.ALREADY_APPLIED
         self._change(nhs_number, lambda r: r.mark_inactive(provenance, self.clock()))
-        return True
+        return ChangeOutcome.APPLIED
 
-    def merge(self, old: NhsNumber, new: NhsNumber, provenance: Provenance) -> bool:
+    def merge(self, old: NhsNumber, new: NhsNumber, provenance: Provenance) -> ChangeOutcome:
         """PDS merged `old` into `new`: move plans and accesses to the live end of `new`'s
         chain, mark `old` superseded (its LAs are notified), in one transaction.
 
-        False (nothing recorded) where CP-IS holds no record for `old`. Repeats change
-        nothing; a self-merge or a merge that would make a loop is refused.
+        NOT_HELD (nothing recorded) where CP-IS holds no record for `old`; a repeat changes
+        nothing (ALREADY_APPLIED); a self-merge or a merge that would make a loop is
+        refused.
         """
         if old == new:
             raise IdentityError(f"NHS number {old} cannot be merged into itself")
 
-        def attempt() -> bool:
+        def attempt() -> ChangeOutcome:
             source = self.find_record(old)
             if source is None:
-                return False
+                return ChangeOutcome.NOT_HELD
             target_number = self.live_number(new)
             if target_number == old:
                 raise IdentityError(f"merging {old} into {new} would make a loop")
             if source.superseded_by in (new, target_number):
-                return True
+                return ChangeOutcome.ALREADY_APPLIED
             target = self.find_record(target_number) or ChildProtectionRecord(
                 nhs_number=target_number)
             now = self.clock()
-            target.merge_in(old, source.current_plans(now), list(source.accesses), provenance)
+            target.merge_in(old, list(source.plans.values()), list(source.accesses), provenance,
+                            now)
             source.supersede(target_number, provenance, now)
             self.save(source, target)
-            return True
+            return ChangeOutcome.APPLIED
 
         return self._retrying(attempt)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from domain.application import CpisApplication
+from domain.application import ChangeOutcome, CpisApplication
 from domain.errors import IdentityError
 from domain.limits import MAX_ID, check_text
 from domain.nhs_number import NhsNumber
@@ -33,8 +33,9 @@ class IdentityChange:
             raise IdentityError(f"retired NHS number {self.nhs_number} takes no replacement")
 
 
-def apply_identity_change(app: CpisApplication, change: IdentityChange) -> bool:
-    """Record the change; False where CP-IS holds no record for the number (nothing to do).
+def apply_identity_change(app: CpisApplication, change: IdentityChange) -> ChangeOutcome:
+    """Record the change; NOT_HELD where CP-IS holds no record for the number (nothing to
+    do), ALREADY_APPLIED where it was recorded before.
     A change naming a number never issued, or a feed id over MAX_ID characters, is refused
     (DomainError) before anything is recorded."""
     check_text(change.feed_id, "the PDS feed id", MAX_ID)

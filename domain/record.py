@@ -18,6 +18,7 @@ from domain.errors import (
     NotResponsibleError,
     PlanNotFoundError,
 )
+from domain.merging import plans_taken
 from domain.nhs_number import NhsNumber
 from domain.plans import Plan, PlanKey, PlanType, local_plan_time
 from domain.provenance import Provenance
@@ -121,12 +122,18 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         provenance: Provenance
 
     class RecordMergedIn(Event):
+        """The plans and accesses of `merged_from` taken over. With `replaces_held` the
+        plans are those this number takes (domain/merging.py), each replacing the one it
+        held for the same local authority and plan type; events stored before that rule
+        carry every live plan of the old number, kept only where none was held."""
+
         TOPIC = "cpis:RecordMergedIn.v1"
         nhs_number: NhsNumber
         merged_from: NhsNumber
         plans: list[Plan]
         accesses: list[Access]
         provenance: Provenance
+        replaces_held: bool = False
 
     class NhsNumberMarkedInactive(Event):
         TOPIC = "cpis:NhsNumberMarkedInactive.v1"
@@ -331,12 +338,12 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         self.superseded_by = replacement
 
     def merge_in(self, old: NhsNumber, plans: list[Plan], accesses: list[Access],
-                 provenance: Provenance) -> None:
+                 provenance: Provenance, now: datetime) -> None:
         """Take over the plans and accesses of `old`, merged into this number by PDS.
 
-        A plan this number already holds for the same local authority and plan type stays;
-        plans of other local authorities are kept side by side. Merging the same number
-        again changes nothing.
+        Of two plans for the same local authority and plan type, this number keeps the one
+        a care setting must see (domain/merging.py); plans of other local authorities are
+        kept side by side. Merging the same number again changes nothing.
         """
         if old == self.nhs_number:
             raise IdentityError(f"NHS number {old} cannot be merged into itself")
@@ -344,14 +351,18 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         if old in self.merged_from:
             return
         self.trigger_event(self.RecordMergedIn, nhs_number=self.nhs_number, merged_from=old,
-                           plans=plans, accesses=accesses, provenance=provenance)
+                           plans=plans_taken(self.plans, plans, now), accesses=accesses,
+                           provenance=provenance, replaces_held=True)
 
     @event(RecordMergedIn)
     def _record_merged_in(self, nhs_number: NhsNumber, merged_from: NhsNumber,
                           plans: list[Plan], accesses: list[Access],
-                          provenance: Provenance) -> None:
+                          provenance: Provenance, replaces_held: bool = False) -> None:
         for plan in plans:
-            self.plans.setdefault(plan.key, plan)
+            if replaces_held:
+                self.plans[plan.key] = plan
+            else:
+                self.plans.setdefault(plan.key, plan)
         self._add_accesses(accesses)
         self.accesses.sort(key=lambda a: a.accessed_at)
         self.merged_from.append(merged_from)

@@ -10,6 +10,7 @@ from pathlib import Path
 from adapters.pds.feed_file import BadRow, read_changes
 from domain import audit
 from domain.access import Access
+from domain.application import ChangeOutcome
 from domain.errors import DomainError
 from domain.identity import IdentityChange, apply_identity_change
 from domain.nhs_number import NhsNumber
@@ -57,14 +58,12 @@ def _changes(path: Path) -> tuple[list[IdentityChange], list[BadRow]]:
 def pds_import(settings: Settings, args: argparse.Namespace) -> int:
     changes, bad = _changes(args.file)
     app = build_application(settings)
-    applied = ignored = refused = 0
+    counts = dict.fromkeys(ChangeOutcome, 0)
+    refused = 0
     try:
         for number, change in enumerate(changes, start=1):
             try:
-                if apply_identity_change(app, change):
-                    applied += 1
-                else:
-                    ignored += 1
+                counts[apply_identity_change(app, change)] += 1
             except DomainError as error:
                 refused += 1
                 log.error("change %s refused: %s", change.feed_id, error)
@@ -72,8 +71,10 @@ def pds_import(settings: Settings, args: argparse.Namespace) -> int:
                 log.info("%d of %d changes done", number, len(changes))
     finally:
         app.close()
-    log.info("PDS import %s: %d applied, %d for numbers CP-IS does not hold, %d refused, "
-             "%d unreadable rows", args.file, applied, ignored, refused, len(bad))
+    log.info("PDS import %s: %d applied, %d applied before, %d for numbers CP-IS does not "
+             "hold, %d refused, %d unreadable rows", args.file,
+             counts[ChangeOutcome.APPLIED], counts[ChangeOutcome.ALREADY_APPLIED],
+             counts[ChangeOutcome.NOT_HELD], refused, len(bad))
     return 1 if bad or refused else 0
 
 

@@ -175,10 +175,12 @@ CODECS: dict[type[Any], Codec] = {
     Record.RecordMergedIn: Codec(
         f"{NS}.RecordMergedIn",
         lambda e: {"merged_from": e.merged_from.value, "plans": [plan_out(p) for p in e.plans],
-                   "accesses": [access_out(a) for a in e.accesses]},
+                   "accesses": [access_out(a) for a in e.accesses],
+                   "replaces_held": e.replaces_held},
         lambda r: {"merged_from": nhs_number(r["merged_from"]),
                    "plans": [plan_in(p) for p in r["plans"]],
-                   "accesses": [access_in(a) for a in r["accesses"]]}),
+                   "accesses": [access_in(a) for a in r["accesses"]],
+                   "replaces_held": r["replaces_held"]}),
     Record.NhsNumberMarkedInactive: Codec(
         f"{NS}.NhsNumberMarkedInactive", lambda e: {"notify": list(e.notify)},
         lambda r: {"notify": list(r["notify"])}),

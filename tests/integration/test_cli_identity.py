@@ -24,8 +24,8 @@ def test_import_a_merge_then_audit_the_history_as_json_and_table(tmp_path: Path)
     imported = cpis(tmp_path, "pds", "import", str(changes))
     assert imported.returncode == 1  # one unreadable row, reported; the rest applied
     assert "line 4: NHS number must be 10 digits" in imported.stderr
-    assert "1 applied, 1 for numbers CP-IS does not hold, 0 refused, 1 unreadable" in \
-        imported.stderr
+    assert ("1 applied, 0 applied before, 1 for numbers CP-IS does not hold, 0 refused, "
+            "1 unreadable") in imported.stderr
 
     history = cpis(tmp_path, "audit", "history", "999 000 0107", "--json")
     assert history.returncode == 0, history.stderr

@@ -229,3 +229,30 @@ def test_a_projector_fenced_by_its_own_instance_id_joins_again_and_carries_on(
 def plans_in_views(settings: Settings) -> int:
     with build_view_store(settings).views() as views:
         return len(views.plans())
+
+
+def test_a_merge_over_a_deleted_plan_shows_the_live_plan_in_the_views_and_after_a_replay(
+    stream_settings: Settings, stream_app: CpisApplication
+) -> None:
+    """A holds a live CPP from X26, B a deleted CPP from X26: after the merge B's row is A's
+    live plan, projected live and rebuilt from offset zero alike."""
+    from domain.plans import Plan, PlanDates
+    from domain.provenance import Channel, Provenance
+
+    a, b = synthetic_nhs_numbers(2, start=950)
+    live = plan()
+    deleted = Plan(live.plan_type, live.local_authority,
+                   PlanDates(datetime(2024, 1, 1, 9, 0), delete=datetime(2026, 1, 1, 0, 0)),
+                   live.subject)
+    stream_app.upload_plan(a, live, UPLOAD)
+    stream_app.upload_plan(b, deleted, UPLOAD)
+    stream_app.merge(a, b, Provenance(Channel.PDS, "PDS-9"))
+    relay_and_project(stream_settings, stream_app)
+    store = build_view_store(stream_settings)
+    rebuilt = replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+                     topics_of(stream_settings)).generation
+    for generation in (None, rebuilt):
+        with store.views(generation) as views:
+            [row] = [r for r in views.plans() if r.nhs_number == b.value]
+            assert row.plan == live
+    assert [p.start for p in stream_app.current_plans(b)] == [live.dates.start]

@@ -23,7 +23,7 @@ def a_record() -> ChildProtectionRecord:
     record = ChildProtectionRecord(nhs_number=CHILD)
     record.register_plan(plan(), UPLOAD, T0)
     record.record_access(access(1), UPLOAD)
-    record.merge_in(OTHER_CHILD, [plan(la=LA_B)], [access(2, person("555000000009"))], UPLOAD)
+    record.merge_in(OTHER_CHILD, [plan(la=LA_B)], [access(2, person("555000000009"))], UPLOAD, T0)
     record.collect_events()
     return record
 
@@ -47,7 +47,7 @@ def test_a_copied_record_changes_alone() -> None:
     copied = deepcopy(record)
     copied.record_access(access(3, person("555000000010")), UPLOAD)
     copied.merge_in(MOTHER, [plan(PlanType.LOOKED_AFTER_CHILD)],
-                    [access(4)], UPLOAD)
+                    [access(4)], UPLOAD, T0)
     copied.end_plan(plan().key, datetime(2026, 12, 1), UPLOAD, T0)
     assert state(record) == before
     assert record.collect_events() == []

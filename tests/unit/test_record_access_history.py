@@ -47,7 +47,7 @@ def test_accesses_merged_in_after_ones_recorded(held: list[tuple[int, int]],
     record: Any = ChildProtectionRecord(nhs_number=CHILD)
     for access in as_accesses(held, "A"):
         record.record_access(access, HL7)
-    record.merge_in(OTHER_CHILD, [], as_accesses(merged, "B"), HL7)
+    record.merge_in(OTHER_CHILD, [], as_accesses(merged, "B"), HL7, T0)
     assert_kept_up(record)
     assert sorted(a.accessed_at for a in record.accesses) == [
         a.accessed_at for a in record.accesses]
