@@ -30,8 +30,16 @@ def _refused(event: Any) -> str:
 
 
 def _merged_in(event: Any) -> str:
-    return (f"NHS number {event.merged_from} merged in: {len(event.plans)} plans, "
-            f"{len(event.accesses)} accesses")
+    plans = ", ".join(f"{p.plan_type.value} of {p.local_authority.ods_code}"
+                      for p in event.plans)
+    taken = "taken" if event.replaces_held else "kept where none was held"
+    return (f"NHS number {event.merged_from} merged in: {_count(len(event.plans), 'plan')} "
+            f"{taken}{f' ({plans})' if plans else ''}, "
+            f"{_count(len(event.accesses), 'access', 'accesses')}")
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 SUMMARIES: dict[type[Any], Callable[[Any], str]] = {
@@ -56,6 +64,11 @@ SUMMARIES: dict[type[Any], Callable[[Any], str]] = {
 }
 
 
+def event_name(topic: str) -> str:
+    """The published name of an event type: cpis:RecordOpened.v1 -> RecordOpened."""
+    return topic.split(":", 1)[-1].split(".v", 1)[0]
+
+
 def summarise(event: Any) -> str:
     """One line saying what the event recorded."""
     describe = SUMMARIES.get(type(event))
@@ -67,7 +80,7 @@ def history_entry(event: Any) -> HistoryEntry:
     return HistoryEntry(
         version=event.originator_version,
         recorded_at=event.timestamp,
-        event_name=type(event).__name__,
+        event_name=event_name(type(event).TOPIC),
         summary=summarise(event),
         provenance=provenance.describe() if provenance is not None else "-",
     )

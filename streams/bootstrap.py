@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+import psycopg
 from eventsourcing.persistence import InternalError
 
 from adapters.event_store.postgres_recorder import CommitOrderedRecorder
@@ -29,20 +30,26 @@ from streams.relay import BATCH_SIZE as RELAY_BATCH
 from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
 from streams.relay import Relay, RelayConfig
 from streams.relay_reading import BatchEncoder
-from streams.settings import Settings
+from streams.settings import Settings, SettingsError
 from streams.stored_avro import with_position
 from streams.topics import Topics
 
 
 def build_application(
-    settings: Settings, clock: Callable[[], datetime] = utc_now
+    settings: Settings, clock: Callable[[], datetime] = utc_now, read_only: bool = False
 ) -> CpisApplication:
-    if settings.event_store == "sqlite":
+    """The application on the configured store. `read_only` (the reports): the store must
+    exist already, and nothing is created; a mistyped CPIS_DATA_DIR or schema says so."""
+    env = settings.event_store_env()
+    if read_only:
+        require_store(settings)
+        env["CREATE_TABLE"] = "no"
+    elif settings.event_store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 6):
         try:
             return _positions_written(CpisApplication(
-                env=settings.event_store_env(), clock=clock,
+                env=env, clock=clock,
                 mapper=avro_mapper(SchemaRegistry()), shards=_upload_shards(settings),
                 limits=settings.limits))
         except InternalError as error:
@@ -51,6 +58,30 @@ def build_application(
                 raise
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def require_store(settings: Settings) -> None:
+    """SettingsError unless the configured event store holds a CP-IS store."""
+    if settings.event_store == "sqlite" and not settings.sqlite_path.is_file():
+        raise SettingsError(f"no CP-IS store at {settings.sqlite_path} (CPIS_DATA_DIR is "
+                            f"{settings.data_dir})")
+    if settings.event_store == "postgres" and not _postgres_store_exists(settings):
+        pg = settings.postgres
+        raise SettingsError(f"no CP-IS store in PostgreSQL {pg.host}:{pg.port}/{pg.dbname} "
+                            f"schema {pg.schema or 'public'} (CPIS_POSTGRES_*)")
+    if settings.event_store == "memory":
+        raise SettingsError("CPIS_EVENT_STORE=memory keeps nothing between commands: "
+                            "there is no store to report on")
+
+
+def _postgres_store_exists(settings: Settings) -> bool:
+    try:
+        with psycopg.connect(settings.postgres.conninfo(), connect_timeout=10) as conn:
+            found = conn.execute("SELECT to_regclass(%s)", (
+                f'"{settings.postgres.schema or "public"}".cpis_events',)).fetchone()
+    except psycopg.Error as error:
+        raise SettingsError(f"cannot reach PostgreSQL: {str(error).strip()}") from None
+    return found is not None and found[0] is not None
 
 
 def _positions_written(app: CpisApplication) -> CpisApplication:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from streams.bootstrap import (
     build_view_store,
     topics_of,
 )
+from streams.cli_audit import add_commands as add_audit_commands
 from streams.cli_identity import add_commands as add_identity_commands
 from streams.demo import run_demo
 from streams.gc_tuning import fewer_collections
@@ -273,6 +275,7 @@ def parser() -> argparse.ArgumentParser:
     shown.add_argument("mesh_message_id")
     shown.set_defaults(handler=_quarantine_show)
     add_identity_commands(commands)
+    add_audit_commands(commands)
     rep = commands.add_parser("replay", help="rebuild every view from offset zero and switch")
     rep.add_argument("--batch-size", type=_positive, default=REPLAY_BATCH)
     rep.add_argument("--progress-every", type=int, default=100_000)
@@ -296,6 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_format, settings.log_level)
     try:
         return int(args.handler(settings, args))
+    except BrokenPipeError:  # a report piped into `head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (SettingsError, DomainError, ListenError, EndpointRegistryError) as error:
         print(f"cpis: {error}", file=sys.stderr)
         return 2

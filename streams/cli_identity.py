@@ -1,4 +1,4 @@
-"""`cpis pds ...` (identity changes) and `cpis audit ...` (the operator audit)."""
+"""`cpis pds ...`: PDS identity changes (merges, retired NHS numbers)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.pds.feed_file import BadRow, read_changes
-from domain import audit
-from domain.access import Access
 from domain.application import ChangeOutcome
 from domain.errors import DomainError
 from domain.identity import IdentityChange, apply_identity_change
 from domain.nhs_number import NhsNumber
-from domain.views import PlanView, QueryAnswer
 from streams.bootstrap import build_application, topics_of
 from streams.kafka_admin import ensure_topics
-from streams.output import json_lines, table
 from streams.pds_feed import PdsFeedFollower, publish_changes
 from streams.settings import Settings, SettingsError
 
@@ -101,83 +97,6 @@ def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-# -- audit --------------------------------------------------------------------------------
-
-def audit_history(settings: Settings, args: argparse.Namespace) -> int:
-    app = build_application(settings)
-    try:
-        entries = audit.full_history(app, args.nhs_number)
-    finally:
-        app.close()
-    if args.json:
-        json_lines(entries)
-    else:
-        table(["recorded at", "NHS number", "v", "event", "what", "channel", "message",
-               "file", "ASID"],
-              [(e.recorded_at, e.nhs_number, e.version, e.event, e.summary, e.channel,
-                e.message_id, e.file_sequence, e.asid) for e in entries])
-    return 0 if entries else 1
-
-
-def audit_at(settings: Settings, args: argparse.Namespace) -> int:
-    app = build_application(settings)
-    try:
-        state = audit.record_at(app, args.nhs_number, args.at)
-    finally:
-        app.close()
-    if state is None:
-        print(f"no record for NHS number {args.nhs_number} at {args.at.isoformat()}")
-        return 1
-    if args.json:
-        json_lines([state])
-        return 0
-    print(f"NHS number {state.nhs_number} at {state.at.isoformat()} (version {state.version}, "
-          f"{state.status})")
-    _print_answer(state.plans, state.history)
-    return 0
-
-
-def audit_query(settings: Settings, args: argparse.Namespace) -> int:
-    app = build_application(settings)
-    try:
-        answer: QueryAnswer | None = audit.answer_given(app, args.nhs_number, args.access_id)
-    finally:
-        app.close()
-    if answer is None:
-        print(f"no query {args.access_id} recorded for NHS number {args.nhs_number}")
-        return 1
-    if args.json:
-        json_lines([answer])
-        return 0
-    print(f"query {args.access_id} about NHS number {answer.nhs_number} was answered:")
-    _print_answer(answer.plans, answer.history)
-    return 0
-
-
-def _print_answer(plans: tuple[PlanView, ...], history: tuple[Access, ...]) -> None:
-    table(["plan", "LA", "LA name", "office hours", "emergency duty", "start", "end"],
-          [(p.plan_type.value, p.local_authority.ods_code, p.local_authority.name,
-            p.local_authority.office_hours_phone, p.local_authority.emergency_duty_phone,
-            p.start, p.end) for p in plans])
-    print()
-    table(["accessed at", "by", "organisation"],
-          [(a.accessed_at, a.author.display_name, a.author.organisation_ods) for a in history])
-
-
-def audit_accesses(settings: Settings, args: argparse.Namespace) -> int:
-    app = build_application(settings)
-    try:
-        rows = audit.accesses_by_organisation(app, args.start, args.end, args.org)
-    finally:
-        app.close()
-    if args.json:
-        json_lines(rows)
-    else:
-        table(["organisation", "name", "accesses", "NHS numbers"],
-              [(r.ods_code, r.name, r.accesses, r.nhs_numbers) for r in rows])
-    return 0
-
-
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pds = commands.add_parser("pds", help="PDS identity changes (merges, retired numbers)")
     pds_commands = pds.add_subparsers(dest="pds_command", required=True, metavar="ACTION")
@@ -192,23 +111,3 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     follow = pds_commands.add_parser("follow", help="apply changes from the PDS feed topic")
     follow.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS")
     follow.set_defaults(handler=pds_follow)
-
-    aud = commands.add_parser("audit", help="the operator audit trail")
-    aud_commands = aud.add_subparsers(dest="audit_command", required=True, metavar="REPORT")
-    history = aud_commands.add_parser("history", help="every event of an NHS number, "
-                                      "across merges, with who, when, message and file")
-    history.add_argument("nhs_number", type=nhs)
-    at = aud_commands.add_parser("at", help="the record as it stood at a moment")
-    at.add_argument("nhs_number", type=nhs)
-    at.add_argument("at", type=when, help="ISO 8601, e.g. 2026-11-01T12:00:00+00:00")
-    query = aud_commands.add_parser("query", help="what a given query was answered")
-    query.add_argument("nhs_number", type=nhs)
-    query.add_argument("access_id", help="the query's event id")
-    accesses = aud_commands.add_parser("accesses", help="accesses by organisation in a period")
-    accesses.add_argument("--from", dest="start", type=when, required=True)
-    accesses.add_argument("--to", dest="end", type=when, required=True)
-    accesses.add_argument("--org", default=None, help="only this organisation (ODS code)")
-    for sub, handler in ((history, audit_history), (at, audit_at), (query, audit_query),
-                         (accesses, audit_accesses)):
-        sub.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-        sub.set_defaults(handler=handler)

@@ -35,7 +35,54 @@ def test_import_a_merge_then_audit_the_history_as_json_and_table(tmp_path: Path)
     assert merged[0]["channel"] == "pds"
     assert merged[0]["message_id"] == "PDS-1"
     table = cpis(tmp_path, "audit", "history", "9990000107")
-    assert table.stdout.splitlines()[0].split()[:4] == ["recorded", "at", "NHS", "number"]
+    assert "and of 1 number merged with it (9990000018)" in " ".join(table.stdout.split())
+    assert "times are UK time (Europe/London)" in " ".join(table.stdout.split())
+    header = next(line for line in table.stdout.splitlines() if line.startswith("stored at"))
+    assert header.split()[:5] == ["stored", "at", "(UK)", "NHS", "number"]
+    assert max(len(line) for line in table.stdout.splitlines()) <= 120
+
+
+def test_reports_say_their_clock_count_in_words_and_fit_120_columns(tmp_path: Path) -> None:
+    assert cpis(tmp_path, "demo").returncode == 0
+    held = cpis(tmp_path, "audit", "at", "9990000018", "2099-01-01T00:00")
+    assert held.returncode == 0, held.stderr
+    text = " ".join(held.stdout.split())
+    assert "as CP-IS held it at 2099-01-01 00:00:00.000 (by when events were stored" in text
+    assert "2 current plans" in text
+    assert "1 shown of 2 accesses recorded" in text  # the demo's repeat is collapsed
+    reads = cpis(tmp_path, "audit", "accesses", "--from", "2000-01-01", "--to", "2099-01-01",
+                 "--org", "rxx01")
+    assert reads.returncode == 0, reads.stderr
+    said = " ".join(reads.stdout.split())
+    assert "(included)" in said
+    assert "by when the care setting asked" in said
+    assert "organisation RXX01 only" in said
+    assert "RXX01" in reads.stdout.splitlines()[-1]
+    for out in (held.stdout, reads.stdout):
+        assert max(len(line) for line in out.splitlines()) <= 120
+
+
+def test_reports_refuse_empty_answers_and_periods_with_a_message(tmp_path: Path) -> None:
+    assert cpis(tmp_path, "demo").returncode == 0
+    unknown = cpis(tmp_path, "audit", "history", "9990000107")
+    assert unknown.returncode == 1
+    assert "CP-IS holds no record for NHS number 9990000107" in unknown.stdout
+    backward = cpis(tmp_path, "audit", "accesses", "--from", "2027-01-01", "--to", "2026-01-01")
+    assert backward.returncode == 2
+    assert "the period is empty" in backward.stdout
+    missing = cpis(tmp_path, "audit", "query", "9990000018", "NO-SUCH-ID")
+    assert missing.returncode == 1
+    assert "no query NO-SUCH-ID is recorded" in missing.stdout
+
+
+def test_a_read_only_command_never_creates_a_store(tmp_path: Path) -> None:
+    typo = tmp_path / "no-such-store"
+    for report in (["history", "9990000018"], ["at", "9990000018", "2026-01-01"],
+                   ["accesses", "--from", "2026-01-01", "--to", "2026-02-01"]):
+        done = cpis(typo, "audit", *report)
+        assert done.returncode == 2
+        assert f"no CP-IS store at {typo}/cpis-events.sqlite" in done.stderr
+    assert not typo.exists()
 
 
 def test_audit_reports_refuse_bad_input_clearly(tmp_path: Path) -> None:
