@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import aiohttp
 import uvloop
 
 EVENT_ID = b"EVENT_ID"
+EFFECTIVE_TIME = b"EFFECTIVE_TIME"
 HEADERS = {"Content-Type": "text/xml"}
 
 
@@ -41,7 +43,9 @@ async def one(client: aiohttp.ClientSession, url: str, body: bytes, due: float,
     if delay > 0:
         await asyncio.sleep(delay)
     try:
-        content = body.replace(EVENT_ID, str(uuid.uuid4()).upper().encode())
+        now = datetime.now(UTC).strftime("%Y%m%d%H%M%S+0000").encode()
+        content = body.replace(EVENT_ID, str(uuid.uuid4()).upper().encode()).replace(
+            EFFECTIVE_TIME, now)
         async with client.post(url, data=content, headers=HEADERS) as reply:
             await reply.read()
             statuses[reply.status] += 1

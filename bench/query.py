@@ -43,11 +43,14 @@ WORKERS = (1, 2)  # uvicorn worker processes
 TARGET_RATE, TARGET_P99_MS = 200.0, 10.0
 QUERY = FIXTURES / "query_person.xml"
 FIXTURE_EVENT_ID = "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"
+FIXTURE_TIME = "20261101115959+0000"
 
 
 def query_templates(numbers: list[str]) -> list[str]:
-    """One SOAP query per child; EVENT_ID is filled in per request by bench.load."""
-    message = soap(QUERY.read_bytes()).decode().replace(FIXTURE_EVENT_ID, "EVENT_ID")
+    """One SOAP query per child; EVENT_ID and EFFECTIVE_TIME are filled in per request by
+    bench.load (CP-IS refuses access times far from its clock)."""
+    message = soap(QUERY.read_bytes()).decode().replace(FIXTURE_EVENT_ID, "EVENT_ID").replace(
+        FIXTURE_TIME, "EFFECTIVE_TIME")
     return [message.replace("9998765439", nhs) for nhs in numbers]
 
 
@@ -64,7 +67,8 @@ def upload_children(settings: Settings) -> list[str]:
 def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = cli_env(settings) | {"CPIS_KAFKA_BOOTSTRAP": ""}
     server = subprocess.Popen([sys.executable, "-m", "streams.cli", "serve", "--port",
-                               str(port), "--workers", str(workers)], env=env)
+                               str(port), "--workers", str(workers), "--insecure-http"],
+                              env=env, stderr=subprocess.DEVNULL)
     try:
         wait_until_serving(f"http://127.0.0.1:{port}")
     except AssertionError:

@@ -33,7 +33,7 @@ from eventsourcing.persistence import (
 from domain.access import Access
 from domain.answers import answer_from
 from domain.authors import Author
-from domain.contention import ProcessLocks, RecordLocks
+from domain.contention import ExclusiveWrites, ProcessLocks
 from domain.errors import (
     DomainError,
     IdentityError,
@@ -203,13 +203,13 @@ class CpisApplication(Application[UUID]):
         self.shards = shards
         self.shard_from = shard_from
         self.limits = limits or Limits()
-        self.record_locks: RecordLocks = ProcessLocks()
+        self.exclusive_writes: ExclusiveWrites = ProcessLocks()
         self._known_records: set[UUID] = set()
         self._known_up_to = 0
 
-    def use_record_locks(self, locks: RecordLocks) -> None:
-        """Locks shared with every process writing to this store (domain/contention.py)."""
-        self.record_locks = locks
+    def use_exclusive_writes(self, exclusive: ExclusiveWrites) -> None:
+        """How a retry keeps every other writer out (domain/contention.py)."""
+        self.exclusive_writes = exclusive
 
     def construct_mapper(self) -> Mapper[UUID]:
         json_mapper = super().construct_mapper()
@@ -636,11 +636,11 @@ class CpisApplication(Application[UUID]):
         return self._retrying(attempt, record_id(nhs_number))
 
     def _retrying(self, attempt: Callable[[], T], record: UUID | None = None) -> T:
-        """Run `attempt` again (on fresh state) when another writer saved first. An attempt
-        on one `record` holds its lock, so writers of that record take turns
-        (domain/contention.py)."""
+        """Run `attempt` again (on fresh state) when another writer saved first; a retry on
+        one `record` keeps the other writers out meanwhile (domain/contention.py)."""
         for number in range(1, SAVE_ATTEMPTS + 1):
-            turn = self.record_locks.holding(record) if record is not None else nullcontext()
+            turn = self.exclusive_writes.holding(record) if record is not None \
+                and number > 1 else nullcontext()
             try:
                 with turn:
                     return attempt()

@@ -1,12 +1,11 @@
-"""Writers of one record take turns.
+"""A command that lost a race to save runs again in turn, so it cannot lose again.
 
 Saving is optimistic: a save of a record someone else saved since is refused, and the
-command runs again on the fresh record. That alone can starve a writer: with two processes
-querying one child as fast as they can, the one that lost a race kept losing (the winner is
-always a cycle ahead of it) and a query failed after 30 attempts. So a command on one record
-holds that record's lock (`RecordLocks`: a PostgreSQL advisory lock shared by every process
-writing to the store) from its read to its save, and writers of one record take turns;
-writers of different records never wait for each other.
+command runs again on the fresh record. Retrying alone can starve a writer: with two
+processes querying one child as fast as they can, the one that lost a race kept losing
+(the winner is always a cycle ahead) and a query failed after 30 attempts. So a retry
+holds the store's `ExclusiveWrites` from its read to its save: no one else saves in
+between, and it succeeds. First attempts take nothing, so only a lost race pays.
 """
 
 from __future__ import annotations
@@ -18,14 +17,13 @@ from typing import Protocol
 from uuid import UUID
 
 
-class RecordLocks(Protocol):
+class ExclusiveWrites(Protocol):
     def holding(self, record_id: UUID) -> AbstractContextManager[None]:
-        """Hold the record's lock, shared with every process writing to the store."""
+        """While held, no other writer (in any process) saves the record."""
 
 
 class ProcessLocks:
-    """Locks shared by the threads of one process: for stores only one process writes to
-    (memory, SQLite)."""
+    """For stores one process writes to (memory, SQLite): a lock per record."""
 
     def __init__(self) -> None:
         self._guard = Lock()

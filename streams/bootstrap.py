@@ -11,7 +11,6 @@ import psycopg
 from eventsourcing.persistence import InternalError
 
 from adapters.event_store.postgres_recorder import CommitOrderedRecorder
-from adapters.event_store.record_locks import PostgresRecordLocks
 from adapters.hl7v3.endpoints import EndpointRegistry
 from adapters.hl7v3.query_service import Hl7QueryService
 from adapters.mesh.mailbox import Mailbox
@@ -90,7 +89,7 @@ def _positions_written(app: CpisApplication) -> CpisApplication:
     shared by every process writing to PostgreSQL."""
     mapper = app.mapper
     if isinstance(app.recorder, CommitOrderedRecorder):
-        app.use_record_locks(PostgresRecordLocks(app.recorder.datastore))
+        app.use_exclusive_writes(app.recorder)
         if isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro:
             app.recorder.write_position = with_position
     return app

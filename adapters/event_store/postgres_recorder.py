@@ -24,12 +24,15 @@ of its reading time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -80,10 +83,39 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
         self._select_originators = SQL(
             "SELECT notification_id, originator_id, originator_version, topic FROM {} "
             "WHERE notification_id = ANY(%s)").format(self._table)
+        self._held = threading.local()  # the connection of an exclusive block, by thread
+        self._pooled = datastore.get_connection
+        datastore.get_connection = self._connection  # type: ignore[method-assign]
         self._select_from = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         ).format(self._table)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection[Any]]:
+        """This thread's exclusive block's connection, else one from the pool."""
+        held = getattr(self._held, "connection", None)
+        if held is not None:
+            yield held
+            return
+        with self._pooled() as conn:
+            yield conn
+
+    @contextmanager
+    def holding(self, record_id: UUID) -> Iterator[None]:
+        """Exclusive writes (domain/contention.py): until the block ends, this thread's reads
+        and saves share one transaction holding the events table's EXCLUSIVE lock (which
+        every save takes), so nothing is saved between its read and its save. Committed at
+        the end of the block, rolled back by an error in it."""
+        with self._pooled() as conn, conn.transaction():
+            conn.execute(SQL("SET LOCAL lock_timeout = '{}s'").format(
+                self.datastore.lock_timeout))
+            conn.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self._table))
+            self._held.connection = conn
+            try:
+                yield
+            finally:
+                self._held.connection = None
 
     def select_log(self, after: int, limit: int) -> list[LogRow]:
         """Up to `limit` events after position `after`, as rows (position, state): what the

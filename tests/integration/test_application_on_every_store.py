@@ -437,3 +437,39 @@ def test_a_ledger_is_loaded_from_its_latest_snapshot(
         assert isinstance(ledger, UploadLedger)
     finally:
         other.close()
+
+
+@pytest.mark.integration
+def test_a_retry_holds_the_events_table_so_it_cannot_lose_again(pg_app: CpisApplication
+                                                                ) -> None:
+    """Inside the block no other writer saves: another application's save waits for it."""
+    import threading
+
+    other = build_application(pg_app_settings(pg_app), clock=pg_app.clock)
+    try:
+        pg_app.upload_plan(CHILD, plan(), UPLOAD)
+        saved: list[float] = []
+        with pg_app.exclusive_writes.holding(ChildProtectionRecord.create_id(CHILD)):
+            record = pg_app.find_record(CHILD)
+            writer = threading.Thread(target=lambda: (
+                other.upload_plan(OTHER_CHILD, plan(), UPLOAD), saved.append(1)))
+            writer.start()
+            writer.join(1.0)
+            assert saved == []  # held back until the block commits
+            assert record is not None
+            record.end_plan(plan().key, datetime(2027, 1, 1), UPLOAD, pg_app.clock())
+            pg_app.save(record)
+        writer.join(30)
+        assert saved == [1]
+        assert other.find_record(CHILD).version == 3  # type: ignore[union-attr]
+    finally:
+        other.close()
+
+
+def pg_app_settings(app: CpisApplication) -> Settings:
+    """The settings a PostgreSQL application was built from (its schema)."""
+    env = app.env
+    return Settings(event_store="postgres", postgres=PostgresSettings(
+        host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"], user=env["POSTGRES_USER"],
+        password=env.get("POSTGRES_PASSWORD", ""), schema=env.get("POSTGRES_SCHEMA", "")))
