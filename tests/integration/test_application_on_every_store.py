@@ -451,8 +451,11 @@ def test_a_retry_holds_the_events_table_so_it_cannot_lose_again(pg_app: CpisAppl
         saved: list[float] = []
         with pg_app.exclusive_writes.holding(ChildProtectionRecord.create_id(CHILD)):
             record = pg_app.find_record(CHILD)
-            writer = threading.Thread(target=lambda: (
-                other.upload_plan(OTHER_CHILD, plan(), UPLOAD), saved.append(1)))
+            def save_elsewhere() -> None:
+                other.upload_plan(OTHER_CHILD, plan(), UPLOAD)
+                saved.append(1)
+
+            writer = threading.Thread(target=save_elsewhere)
             writer.start()
             writer.join(1.0)
             assert saved == []  # held back until the block commits
