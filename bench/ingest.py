@@ -18,8 +18,8 @@ from eventsourcing.persistence import StoredEvent
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.common import Result, fresh_schemas, timed
-from domain.application import CpisApplication
-from domain.uploads import LaUpload
+from domain.application.app import CpisApplication
+from domain.model.uploads import LaUpload
 from streams.bootstrap import build_application
 from streams.gc_tuning import fewer_collections
 from streams.settings import Settings
@@ -49,7 +49,7 @@ RECORD = f"""  <record><CP-ISRecord>
 def synthetic_file(records: int, sequence: int = 1, first: int = 0) -> bytes:
     """An X26 File of `records` CPP records for verified synthetic NHS numbers, from the
     `first`-th candidate number of the synthetic PDS's verified range on."""
-    from domain.nhs_number import check_digit
+    from domain.model.nhs_number import check_digit
 
     rows: list[str] = []
     base = 999010000 + first

@@ -11,7 +11,7 @@ from statistics import median
 
 from psycopg import sql
 
-from adapters.views.delivery import NotificationOutbox
+from adapters.views.outbox import NotificationOutbox
 from adapters.views.pg_rows import topic_key
 from bench.common import Result, fresh_schemas, timed
 from streams.bootstrap import build_view_store

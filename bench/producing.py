@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from confluent_kafka import Producer
 
-from streams.relay import POLL_EVERY
-from streams.stored_avro import Message
+from streams.avro.stored import Message
+from streams.relay.relay import POLL_EVERY
 
 
 def produce_each(producer: Producer, messages: list[Message]) -> None:

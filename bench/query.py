@@ -25,10 +25,10 @@ from adapters.pds.synthetic import SyntheticPds
 from bench.common import Result, fresh_schemas
 from bench.ingest import synthetic_file
 from bench.load import percentile
-from domain.access import Access
-from domain.nhs_number import NhsNumber
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord
+from domain.model.access import Access
+from domain.model.nhs_number import NhsNumber
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord
 from streams.bootstrap import build_application
 from streams.settings import Settings
 from tests.builders import person
@@ -66,7 +66,7 @@ def upload_children(settings: Settings) -> list[str]:
 
 def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = cli_env(settings) | {"CPIS_KAFKA_BOOTSTRAP": ""}
-    server = subprocess.Popen([sys.executable, "-m", "streams.cli", "serve", "--port",
+    server = subprocess.Popen([sys.executable, "-m", "streams.cli.main", "serve", "--port",
                                str(port), "--workers", str(workers), "--insecure-http"],
                               env=env, stderr=subprocess.DEVNULL)
     try:

@@ -28,17 +28,17 @@ from bench.cpu import Round, cpu_split, per_event_us
 from bench.ingest import synthetic_file
 from bench.producing import produce_each
 from bench.transactional import transactional_round
-from domain.application import CpisApplication
-from domain.uploads import MAX_RECORDS
-from streams.avro_registry import SchemaRegistry
+from domain.application.app import CpisApplication
+from domain.model.uploads import MAX_RECORDS
+from streams.avro.codec import encode_event, message_key
+from streams.avro.registry import SchemaRegistry
+from streams.avro.stored import Message
 from streams.bootstrap import build_application, build_relay, topics_of
-from streams.event_codec import encode_event, message_key
-from streams.kafka_admin import ensure_topics
-from streams.relay import BATCH_SIZE as RELAY_BATCH
-from streams.relay import LINGER_MS, TRANSACTION_EVENTS
+from streams.kafka.admin import ensure_topics
+from streams.kafka.topics import Topics
+from streams.relay.relay import BATCH_SIZE as RELAY_BATCH
+from streams.relay.relay import LINGER_MS, TRANSACTION_EVENTS
 from streams.settings import Settings
-from streams.stored_avro import Message
-from streams.topics import Topics
 
 BATCH = RELAY_BATCH  # events per read of the store, as `cpis relay` by default
 ROUNDS = 5  # of each, median reported: two cores shared with the broker make single runs noisy

@@ -17,17 +17,17 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from bench.common import Result, fresh_schemas, timed
 from bench.relay import produce_plain
-from domain.access import Access
-from domain.record import ChildProtectionRecord as Record
-from domain.record import record_id
-from streams.avro_registry import SchemaRegistry
+from domain.model.access import Access
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.record import record_id
+from streams.avro.codec import encode_event
+from streams.avro.registry import SchemaRegistry
+from streams.avro.stored import Message
 from streams.bootstrap import build_view_store, topics_of
-from streams.event_codec import encode_event
-from streams.kafka_admin import ensure_topics
-from streams.kafka_assign import assign_at_once
-from streams.replay import replay
+from streams.kafka.admin import ensure_topics
+from streams.kafka.assign import assign_at_once
+from streams.projection.replay import replay
 from streams.settings import Settings
-from streams.stored_avro import Message
 from tests.builders import UPLOAD, person, plan, synthetic_nhs_numbers
 
 TARGET = 50_000.0

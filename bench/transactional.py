@@ -14,8 +14,8 @@ from confluent_kafka import Producer
 from bench.common import timed
 from bench.cpu import Round, cpu_split
 from bench.producing import produce_each
-from streams.relay import TRANSACTION_EVENTS, producer_settings
-from streams.stored_avro import Message
+from streams.avro.stored import Message
+from streams.relay.relay import TRANSACTION_EVENTS, producer_settings
 
 
 def transactional_producer(bootstrap: str, topics: set[str]) -> Producer:

@@ -18,20 +18,20 @@ from adapters.mesh.notification_sender import NotificationSender
 from adapters.mesh.quarantine import Quarantine
 from adapters.mesh.upload_receiver import UploadReceiver
 from adapters.pds.synthetic import SyntheticPds
-from adapters.views.delivery import NotificationOutbox
+from adapters.views.outbox import NotificationOutbox
 from adapters.views.postgres import PostgresViewStore
-from domain.application import CpisApplication, utc_now
-from streams.avro_mapper import AvroEventMapper, avro_mapper
-from streams.avro_registry import SchemaRegistry
-from streams.forked_shards import ForkedShards
-from streams.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
-from streams.relay import BATCH_SIZE as RELAY_BATCH
-from streams.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
-from streams.relay import Relay, RelayConfig
-from streams.relay_reading import BatchEncoder
+from domain.application.app import CpisApplication, utc_now
+from streams.avro.mapper import AvroEventMapper, avro_mapper
+from streams.avro.registry import SchemaRegistry
+from streams.avro.stored import with_position
+from streams.kafka.topics import Topics
+from streams.projection.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
+from streams.relay.reading import BatchEncoder
+from streams.relay.relay import BATCH_SIZE as RELAY_BATCH
+from streams.relay.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
+from streams.relay.relay import Relay, RelayConfig
 from streams.settings import Settings, SettingsError
-from streams.stored_avro import with_position
-from streams.topics import Topics
+from streams.uploads.forked import ForkedShards
 
 
 def build_application(

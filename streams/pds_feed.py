@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable
 
 from confluent_kafka import Consumer, Producer
 
-from domain.application import CpisApplication
-from domain.errors import DomainError
-from domain.identity import ChangeKind, IdentityChange, apply_identity_change
-from domain.nhs_number import NhsNumber
-from streams.avro_registry import AvroError, SchemaRegistry
-from streams.projector import KafkaDeadLetters, as_message
-from streams.view_writer import Message
+from domain.application.app import CpisApplication
+from domain.application.identity import ChangeKind, IdentityChange, apply_identity_change
+from domain.model.errors import DomainError
+from domain.model.nhs_number import NhsNumber
+from streams.avro.registry import AvroError, SchemaRegistry
+from streams.projection.projector import KafkaDeadLetters, as_message
+from streams.projection.writer import Message
 from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from pathlib import Path
 from adapters.event_store.postgres_recorder import TOPIC as RECORDER_TOPIC
 from adapters.mesh.mailbox import MeshSettings
 from adapters.mesh.workflows import LaMailboxes, Workflows
-from domain.limits import AccessWindow, Limits
+from domain.model.limits import AccessWindow, Limits
 
 EVENT_STORES = ("sqlite", "postgres", "memory")
 LOG_FORMATS = ("json", "text")

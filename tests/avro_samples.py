@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.access import Access
-from domain.event_id_claims import EventIdClaim, claim_id
-from domain.identity import ChangeKind, IdentityChange
-from domain.nhs_number import NhsNumber
-from domain.notifications import NotificationDue, NotificationKind
-from domain.plans import PlanType
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord, record_id
-from domain.refusals import Refusal, RefusalReason, UnnumberedRefusal
-from domain.upload_ledger import UploadLedger, ledger_id
-from domain.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
+from domain.application.identity import ChangeKind, IdentityChange
+from domain.model.access import Access
+from domain.model.event_id_claims import EventIdClaim, claim_id
+from domain.model.nhs_number import NhsNumber
+from domain.model.notifications import NotificationDue, NotificationKind
+from domain.model.plans import PlanType
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord, record_id
+from domain.model.refusals import Refusal, RefusalReason, UnnumberedRefusal
+from domain.model.upload_ledger import UploadLedger, ledger_id
+from domain.model.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
 from tests.builders import OTHER_CHILD, UPLOAD, person, plan, system
 
 AT = datetime(2026, 11, 1, 12, 30, 15, 123456, tzinfo=UTC)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from domain.access import Access
-from domain.authors import PersonAuthor, PersonName, SystemAuthor
-from domain.local_authority import LocalAuthority
-from domain.nhs_number import NhsNumber
-from domain.plans import Plan, PlanDates, PlanType, Subject
-from domain.provenance import Channel, Provenance
+from domain.model.access import Access
+from domain.model.authors import PersonAuthor, PersonName, SystemAuthor
+from domain.model.local_authority import LocalAuthority
+from domain.model.nhs_number import NhsNumber
+from domain.model.plans import Plan, PlanDates, PlanType, Subject
+from domain.model.provenance import Channel, Provenance
 
 CHILD = NhsNumber("9998765439")
 OTHER_CHILD = NhsNumber("9990000018")
@@ -54,7 +54,7 @@ def access(
 
 def synthetic_nhs_numbers(count: int, start: int = 0) -> list[NhsNumber]:
     """Valid NHS numbers in the 999 test range."""
-    from domain.nhs_number import check_digit
+    from domain.model.nhs_number import check_digit
 
     found: list[NhsNumber] = []
     i = start
@@ -69,7 +69,7 @@ def synthetic_nhs_numbers(count: int, start: int = 0) -> list[NhsNumber]:
 
 def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumber]:
     """Plans from two LAs and some accesses for `children` synthetic NHS numbers."""
-    from domain.application import CpisApplication, QueryRequest
+    from domain.application.app import CpisApplication, QueryRequest
 
     assert isinstance(app, CpisApplication)
     numbers = synthetic_nhs_numbers(children)
@@ -85,7 +85,7 @@ def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumb
 def asked(app: object, request: object) -> object:
     """app.query(request), the app's test clock first moved on to the query's time: a query
     is made now, and CP-IS refuses access times far from its clock."""
-    from domain.application import CpisApplication, QueryRequest
+    from domain.application.app import CpisApplication, QueryRequest
 
     assert isinstance(app, CpisApplication)
     assert isinstance(request, QueryRequest)

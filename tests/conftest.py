@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import CpisApplication
+from domain.application.app import CpisApplication
 from streams.bootstrap import build_application, topics_of
-from streams.kafka_admin import ensure_topics
+from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
 from tests.services import fresh_schema, kafka_server, mesh_server, postgres_server, reset_mesh

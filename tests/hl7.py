@@ -11,8 +11,8 @@ from lxml import etree
 
 from adapters.hl7v3.endpoints import EndpointRegistry
 from adapters.hl7v3.query_service import Hl7QueryService
-from domain.application import CpisApplication
-from domain.plans import Plan, PlanDates, PlanType, Subject
+from domain.application.app import CpisApplication
+from domain.model.plans import Plan, PlanDates, PlanType, Subject
 from streams.settings import LOCAL_ENDPOINTS
 from tests.builders import CHILD, LA_A, LA_B, MOTHER, T0, UPLOAD
 

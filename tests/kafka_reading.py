@@ -7,8 +7,8 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import decode_event
+from streams.avro.codec import decode_event
+from streams.avro.registry import SchemaRegistry
 
 
 def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:

@@ -10,8 +10,8 @@ from typing import TypeVar, cast
 from lxml import etree
 
 from adapters.hl7v3 import vocabulary as v
-from domain.authors import Author, PersonAuthor
-from domain.local_authority import LocalAuthority
+from domain.model.authors import Author, PersonAuthor
+from domain.model.local_authority import LocalAuthority
 
 Element = etree._Element
 _HL7 = f"{{{v.HL7}}}"

@@ -22,10 +22,10 @@ from adapters.hl7v3.errors import (
     out_of_range,
 )
 from adapters.hl7v3.timestamps import parse_ts
-from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
-from domain.errors import DomainError, OutOfRangeError
-from domain.limits import MAX_ID, MAX_TEXT, check_text, shortened
-from domain.nhs_number import NhsNumber
+from domain.model.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.model.errors import DomainError, OutOfRangeError
+from domain.model.limits import MAX_ID, MAX_TEXT, check_text, shortened
+from domain.model.nhs_number import NhsNumber
 
 NS = {"hl7": v.HL7, "npfitlc": v.NPFITLC}
 Element = etree._Element

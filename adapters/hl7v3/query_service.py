@@ -30,11 +30,11 @@ from adapters.hl7v3.query_parser import ParsedQuery, Sent, parse_query, what_was
 from adapters.hl7v3.response_writer import IdFactory, new_id, response_message
 from adapters.hl7v3.safe_xml import MAX_BYTES, parse_xml
 from adapters.hl7v3.soap import unwrap, wrap
-from domain.application import QueryRequest
-from domain.errors import DomainError, NoRecordFoundError, QueryRefusedError
-from domain.provenance import Channel, Provenance
-from domain.refusals import Refusal, RefusalReason
-from domain.views import QueryAnswer
+from domain.application.app import QueryRequest
+from domain.application.views import QueryAnswer
+from domain.model.errors import DomainError, NoRecordFoundError, QueryRefusedError
+from domain.model.provenance import Channel, Provenance
+from domain.model.refusals import Refusal, RefusalReason
 
 log = logging.getLogger(__name__)
 UNKNOWN_ASID = "000000000000"

@@ -20,9 +20,9 @@ from adapters.hl7v3.elements import (
     value,
 )
 from adapters.hl7v3.timestamps import format_date, format_plan_date, format_ts
-from domain.access import Access
-from domain.nhs_number import NhsNumber
-from domain.views import PlanView, QueryAnswer
+from domain.application.views import PlanView, QueryAnswer
+from domain.model.access import Access
+from domain.model.nhs_number import NhsNumber
 
 
 def new_id() -> str:

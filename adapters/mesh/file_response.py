@@ -6,8 +6,8 @@ from datetime import datetime
 
 from adapters.hl7v3.elements import MESSAGE, E, Element, local_authority, value
 from adapters.hl7v3.timestamps import format_ts
-from domain.local_authority import LocalAuthority
-from domain.uploads import RecordCode, UploadOutcome
+from domain.model.local_authority import LocalAuthority
+from domain.model.uploads import RecordCode, UploadOutcome
 
 RECORD_CODE_SYSTEM = "2.16.840.1.113883.2.1.3.2.4.17.473"
 PLACEHOLDER_PHONE = "0"  # the LA's phones are unknown when its file could not be read

@@ -24,10 +24,10 @@ from adapters.mesh.xml_values import (
     text,
 )
 from adapters.safe_xml import XmlRejectedError, parse_xml
-from domain.errors import DomainError
-from domain.limits import check_text, check_whole_number
-from domain.local_authority import LocalAuthority
-from domain.uploads import LaUpload, PlanUpload, RecordUpload, SubjectUpload
+from domain.model.errors import DomainError
+from domain.model.limits import check_text, check_whole_number
+from domain.model.local_authority import LocalAuthority
+from domain.model.uploads import LaUpload, PlanUpload, RecordUpload, SubjectUpload
 
 MAX_FILE_BYTES = 200_000_000
 NHS_ROOT = "2.16.840.1.113883.2.1.4.1"

@@ -19,8 +19,8 @@ from adapters.hl7v3.elements import to_bytes
 from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.notification_writer import NotificationContext, notification_message
 from adapters.mesh.workflows import LaMailboxes, Workflows
-from adapters.views.delivery import DueNotification, NotificationOutbox
-from domain.notifications import NotificationKind
+from adapters.views.outbox import DueNotification, NotificationOutbox
+from domain.model.notifications import NotificationKind
 
 log = logging.getLogger(__name__)
 BATCH = 500  # notifications read from the outbox at a time

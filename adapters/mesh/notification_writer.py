@@ -20,7 +20,7 @@ from adapters.hl7v3.elements import (
     value,
 )
 from adapters.hl7v3.timestamps import format_ts
-from domain.notifications import NotificationDue, NotificationKind
+from domain.model.notifications import NotificationDue, NotificationKind
 
 RECIPIENT_TEMPLATE = "COCT_TP145103GB01#IntendedRecipient"
 

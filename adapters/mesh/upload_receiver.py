@@ -29,11 +29,11 @@ from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.mesh.mailbox import InboundMessage, Mailbox
 from adapters.mesh.quarantine import Quarantine
 from adapters.mesh.workflows import LaMailboxes, Workflows
-from domain.application import UNAVAILABLE, UploadFailedError
-from domain.local_authority import LocalAuthority
-from domain.pds import PdsPort
-from domain.upload_ledger import UploadLedger
-from domain.uploads import FileCode, LaUpload, UploadOutcome, rejected_file
+from domain.application.app import UNAVAILABLE, UploadFailedError
+from domain.application.pds import PdsPort
+from domain.model.local_authority import LocalAuthority
+from domain.model.upload_ledger import UploadLedger
+from domain.model.uploads import FileCode, LaUpload, UploadOutcome, rejected_file
 
 log = logging.getLogger(__name__)
 # MESH or the store away: the round ends, the message stays in the inbox for the next poll

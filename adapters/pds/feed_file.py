@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import DomainError
-from domain.identity import ChangeKind, IdentityChange
-from domain.nhs_number import NhsNumber
+from domain.application.identity import ChangeKind, IdentityChange
+from domain.model.errors import DomainError
+from domain.model.nhs_number import NhsNumber
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from domain.nhs_number import NhsNumber
-from domain.pds import PdsPort, PdsStatus
+from domain.application.pds import PdsPort, PdsStatus
+from domain.model.nhs_number import NhsNumber
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "synthetic_pds.json"
 

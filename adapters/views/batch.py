@@ -15,11 +15,11 @@ from datetime import datetime
 
 from adapters.views.memory import InMemoryViews, PlanSlot
 from adapters.views.pg_rows import Source
-from domain.access import Access
-from domain.nhs_number import NhsNumber
-from domain.notifications import NotificationDue
-from domain.plans import Plan, PlanType
-from domain.projections import PlanRow, ViewUpdates
+from domain.application.projections import PlanRow, ViewUpdates
+from domain.model.access import Access
+from domain.model.nhs_number import NhsNumber
+from domain.model.notifications import NotificationDue
+from domain.model.plans import Plan, PlanType
 
 AccessSlot = tuple[str, str]  # (NHS number, access id)
 

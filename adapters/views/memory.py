@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from domain.access import Access
-from domain.nhs_number import NhsNumber
-from domain.notifications import NotificationDue
-from domain.plans import Plan, PlanType
-from domain.projections import AccessRow, NotificationRow, PlanRow, Views
+from domain.application.projections import AccessRow, NotificationRow, PlanRow, Views
+from domain.model.access import Access
+from domain.model.nhs_number import NhsNumber
+from domain.model.notifications import NotificationDue
+from domain.model.plans import Plan, PlanType
 
 PlanSlot = tuple[str, str, str]
 

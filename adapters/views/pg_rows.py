@@ -7,13 +7,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from domain.access import Access
-from domain.authors import Author, PersonAuthor, PersonName, SystemAuthor
-from domain.local_authority import LocalAuthority
-from domain.nhs_number import NhsNumber
-from domain.notifications import NotificationDue, NotificationKind
-from domain.plans import Plan, PlanDates, PlanType, Subject
-from domain.projections import AccessRow, NotificationRow, PlanRow
+from domain.application.projections import AccessRow, NotificationRow, PlanRow
+from domain.model.access import Access
+from domain.model.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.model.local_authority import LocalAuthority
+from domain.model.nhs_number import NhsNumber
+from domain.model.notifications import NotificationDue, NotificationKind
+from domain.model.plans import Plan, PlanDates, PlanType, Subject
 
 
 def author_json(author: Author) -> dict[str, Any]:

@@ -28,11 +28,11 @@ from adapters.views.pg_rows import (
     plan_row,
     source_params,
 )
-from domain.access import Access
-from domain.nhs_number import NhsNumber
-from domain.notifications import NotificationDue
-from domain.plans import Plan, PlanType
-from domain.projections import AccessRow, NotificationRow, PlanRow, Views
+from domain.application.projections import AccessRow, NotificationRow, PlanRow, Views
+from domain.model.access import Access
+from domain.model.nhs_number import NhsNumber
+from domain.model.notifications import NotificationDue
+from domain.model.plans import Plan, PlanType
 
 Conn = psycopg.Connection[dict[str, object]]
 VIEW_TABLES = ("current_plans", "access_history", "la_notifications")

@@ -33,7 +33,7 @@ from adapters.views.pg_rows import (
     source_values,
 )
 from adapters.views.postgres import PostgresViews
-from domain.authors import Author
+from domain.model.authors import Author
 
 ACCESS_COLUMNS = ("nhs_number", "access_id", "accessed_at", "author_identity", "author")
 

@@ -20,12 +20,12 @@ import pytest
 
 from adapters.mesh.mailbox import InboundMessage
 from bench.ingest import synthetic_file
-from domain.application import SHARD_FROM, CpisApplication, QueryRequest
-from domain.nhs_number import NhsNumber
-from domain.provenance import Channel, Provenance
-from streams.avro_registry import SchemaRegistry
+from domain.application.app import SHARD_FROM, CpisApplication, QueryRequest
+from domain.model.nhs_number import NhsNumber
+from domain.model.provenance import Channel, Provenance
+from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import build_outbox, build_view_store, topics_of
-from streams.replay import replay
+from streams.projection.replay import replay
 from streams.settings import Settings
 from tests.builders import person
 from tests.e2e.test_command_to_views import eventually
@@ -58,7 +58,7 @@ class Chaos:
     def _start(self, name: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}-{self.kills[name]}.log").open("wb")
         self.last_start = time.monotonic()
-        return subprocess.Popen([sys.executable, "-m", "streams.cli", name], env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "streams.cli.main", name], env=self.env,
                                 stderr=log)
 
     def _run(self) -> None:
@@ -86,7 +86,7 @@ class Chaos:
 
 
 def file_numbers(index: int) -> list[NhsNumber]:
-    from domain.nhs_number import check_digit
+    from domain.model.nhs_number import check_digit
 
     candidates = (str(999010000 + FIRSTS[index] + i) for i in range(2 * SIZES[index]))
     return [NhsNumber(f"{c}{check_digit(c)}") for c in candidates
@@ -144,10 +144,10 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     # restarted once more, left to catch up
     final = cli_env(stream_settings) | env
     for command in (["relay", "--until-caught-up"], ["project", "--idle-exit", "5"]):
-        subprocess.run([sys.executable, "-m", "streams.cli", *command], env=final, check=True,
+        subprocess.run([sys.executable, "-m", "streams.cli.main", *command], env=final, check=True,
                        capture_output=True)
     outbox = build_outbox(stream_settings)
-    with subprocess.Popen([sys.executable, "-m", "streams.cli", "mesh"], env=final,
+    with subprocess.Popen([sys.executable, "-m", "streams.cli.main", "mesh"], env=final,
                           stderr=subprocess.DEVNULL) as poller:
         eventually(lambda: Counter(outbox.statuses().values()) == {"sent": QUERIES},
                    "every access notification to be sent", 180)

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from domain.application import CpisApplication, QueryRequest
-from domain.provenance import Channel, Provenance
+from domain.application.app import CpisApplication, QueryRequest
+from domain.model.provenance import Channel, Provenance
 from streams.bootstrap import build_view_store
 from streams.settings import Settings
 from tests.builders import CHILD, LA_B, T0, UPLOAD, person, plan, system
@@ -22,7 +22,7 @@ from tests.services import cli_env
 def running(settings: Settings, *command: str, extra: dict[str, str] | None = None
             ) -> Iterator[subprocess.Popen[str]]:
     env = cli_env(settings) | (extra or {})
-    process = subprocess.Popen([sys.executable, "-m", "streams.cli", *command], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "streams.cli.main", *command], env=env,
                                stderr=subprocess.PIPE, text=True)
     try:
         yield process

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from domain.application import CpisApplication
+from domain.application.app import CpisApplication
 from streams.bootstrap import build_view_store
 from streams.settings import Settings
 from tests.builders import CHILD, UPLOAD, plan

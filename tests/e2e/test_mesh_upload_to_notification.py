@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from adapters.mesh.mailbox import InboundMessage
-from domain.application import CpisApplication
+from domain.application.app import CpisApplication
 from streams.settings import Settings
 from tests.e2e.test_command_to_views import running
 from tests.e2e.test_hl7_query_over_http import free_port, wait_until_serving

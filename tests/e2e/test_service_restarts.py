@@ -16,9 +16,9 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError
 
-from domain.application import CpisApplication, QueryRequest
-from domain.nhs_number import NhsNumber
-from domain.provenance import Channel, Provenance
+from domain.application.app import CpisApplication, QueryRequest
+from domain.model.nhs_number import NhsNumber
+from domain.model.provenance import Channel, Provenance
 from streams.bootstrap import build_view_store, topics_of
 from streams.settings import Settings
 from tests.builders import T0, UPLOAD, person, plan, synthetic_nhs_numbers
@@ -50,7 +50,7 @@ def one_child(app: CpisApplication, nhs: NhsNumber, n: int) -> None:
 
 
 def start(settings: Settings, command: str, logs: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "streams.cli", command],
+    return subprocess.Popen([sys.executable, "-m", "streams.cli.main", command],
                             env=cli_env(settings), stderr=(logs / f"{command}.log").open("wb"))
 
 

@@ -16,9 +16,10 @@ from adapters.event_store.postgres_recorder import COPY_FROM
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
-from domain.application import CpisApplication, PlanChange, QueryRequest
-from domain.authors import Author
-from domain.errors import (
+from domain.application.app import CpisApplication, PlanChange, QueryRequest
+from domain.application.views import QueryAnswer
+from domain.model.authors import Author
+from domain.model.errors import (
     DomainError,
     IdentityError,
     InvalidPlanError,
@@ -26,16 +27,15 @@ from domain.errors import (
     NotResponsibleError,
     PlanNotFoundError,
 )
-from domain.nhs_number import NhsNumber
-from domain.plans import PlanType
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord
-from domain.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
-from domain.views import QueryAnswer
-from streams.avro_registry import SchemaRegistry
+from domain.model.nhs_number import NhsNumber
+from domain.model.plans import PlanType
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord
+from domain.model.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
+from streams.avro.registry import SchemaRegistry
+from streams.avro.stored import with_position
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
-from streams.stored_avro import with_position
 from tests.builders import (
     CHILD,
     LA_A,

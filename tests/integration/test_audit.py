@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain import audit
-from domain.application import CpisApplication, QueryRequest
-from domain.provenance import Channel, Provenance
-from domain.record import record_id
-from domain.refusals import Refusal, RefusalReason
+from domain.application import audit
+from domain.application.app import CpisApplication, QueryRequest
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import record_id
+from domain.model.refusals import Refusal, RefusalReason
 from streams.bootstrap import build_application
 from streams.settings import Settings
 from tests.builders import (

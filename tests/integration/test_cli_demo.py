@@ -7,7 +7,7 @@ from pathlib import Path
 
 def run_demo(data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "demo"],
+        [sys.executable, "-m", "streams.cli.main", "demo"],
         env={"CPIS_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=120, check=False,
     )
@@ -35,7 +35,7 @@ def test_demo_run_again_finds_its_plans_already_stored(tmp_path: Path) -> None:
 
 def test_bad_settings_give_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "demo"],
+        [sys.executable, "-m", "streams.cli.main", "demo"],
         env={"CPIS_EVENT_STORE": "mongo", "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
     )

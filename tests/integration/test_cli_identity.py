@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def cpis(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "streams.cli", *args],
+    return subprocess.run([sys.executable, "-m", "streams.cli.main", *args],
                           env={"CPIS_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, timeout=120, check=False)
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from adapters.event_store.postgres_recorder import COPY_FROM
-from domain.application import QueryRequest
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord as Record
-from streams.avro_registry import SchemaRegistry
+from domain.application.app import QueryRequest
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord as Record
+from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
 from tests.builders import CHILD, LA_A, LA_B, UPLOAD, person, plan, synthetic_nhs_numbers

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.forked_shards import ForkedShards
+from streams.uploads.forked import ForkedShards
 
 
 def slow(shard: int, shards: int) -> tuple[int, int, int]:
@@ -45,7 +45,7 @@ def test_a_failed_childs_shards_run_here(failure: str, caplog: pytest.LogCapture
         time.sleep(0.02)
         return shard, os.getpid()
 
-    with caplog.at_level(logging.WARNING, "streams.forked_shards"):
+    with caplog.at_level(logging.WARNING, "streams.uploads.forked"):
         results = ForkedShards(2, shards_per_process=4).run(work)
     assert results == [(k, here) for k in range(8)]
     assert "running its shards here" in caplog.text
@@ -87,7 +87,7 @@ def test_a_stuck_child_is_killed_and_its_shards_run_here(
         time.sleep(0.01)
         return shard, os.getpid()
 
-    with caplog.at_level(logging.WARNING, "streams.forked_shards"):
+    with caplog.at_level(logging.WARNING, "streams.uploads.forked"):
         results = ForkedShards(2, shards_per_process=4, patience=0.5).run(work)
     assert results == [(k, here) for k in range(8)]
     assert "sent nothing for 0.5 s: killed, running its shards here" in caplog.text
@@ -107,7 +107,7 @@ def test_a_failed_child_keeps_the_shards_it_sent_and_only_the_rest_run_here(
         time.sleep(0.02)
         return shard, os.getpid()
 
-    with caplog.at_level(logging.WARNING, "streams.forked_shards"):
+    with caplog.at_level(logging.WARNING, "streams.uploads.forked"):
         results = ForkedShards(2, shards_per_process=8).run(work)
     assert [shard for shard, _ in results] == list(range(16))
     from_child = [shard for shard, pid in results if pid != here]

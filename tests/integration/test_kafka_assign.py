@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from streams.kafka_admin import ensure_topics
-from streams.kafka_assign import assign_at_once
-from streams.topics import Topics
+from streams.kafka.admin import ensure_topics
+from streams.kafka.assign import assign_at_once
+from streams.kafka.topics import Topics
 
 LEADER_WAIT = "no current leader for partition"
 

@@ -8,8 +8,8 @@ import time
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
-from streams.kafka_admin import MAX_MESSAGE_BYTES, ensure_topics
-from streams.topics import PARTITIONS, Topics
+from streams.kafka.admin import MAX_MESSAGE_BYTES, ensure_topics
+from streams.kafka.topics import PARTITIONS, Topics
 from tests.e2e.test_command_to_views import eventually
 
 

@@ -12,12 +12,12 @@ import pytest
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
-from domain.application import CpisApplication
-from domain.record import ChildProtectionRecord as Record
-from domain.uploads import FileCode
+from domain.application.app import CpisApplication
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.uploads import FileCode
 from streams.bootstrap import build_application
-from streams.forked_shards import ForkedShards
 from streams.settings import Settings
+from streams.uploads.forked import ForkedShards
 from tests.conftest import Clock
 
 FILE = synthetic_file(10_000)

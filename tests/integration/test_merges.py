@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 
 from adapters.views.memory import InMemoryViews
-from domain.application import CpisApplication, QueryRequest
-from domain.errors import IdentityError, NoRecordFoundError
-from domain.nhs_number import NhsNumber
-from domain.notifications import NotificationKind
-from domain.plans import PlanType
-from domain.provenance import Channel, Provenance
-from domain.views import QueryAnswer
-from streams.follower import NotificationLogFollower
+from domain.application.app import CpisApplication, QueryRequest
+from domain.application.views import QueryAnswer
+from domain.model.errors import IdentityError, NoRecordFoundError
+from domain.model.nhs_number import NhsNumber
+from domain.model.notifications import NotificationKind
+from domain.model.plans import PlanType
+from domain.model.provenance import Channel, Provenance
+from streams.projection.follower import NotificationLogFollower
 from tests.builders import LA_A, LA_B, T0, UPLOAD, asked, person, plan, synthetic_nhs_numbers
 
 A, B, C = synthetic_nhs_numbers(3, start=500)

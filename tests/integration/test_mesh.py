@@ -14,8 +14,8 @@ from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.workflows import LaMailboxes
 from adapters.views.postgres import PostgresViews
 from bench.ingest import synthetic_file
-from domain.application import CpisApplication
-from domain.notifications import NotificationKind
+from domain.application.app import CpisApplication
+from domain.model.notifications import NotificationKind
 from streams.bootstrap import build_notification_sender, build_upload_receiver, build_view_store
 from streams.settings import Settings
 from tests.avro_samples import sample_notification

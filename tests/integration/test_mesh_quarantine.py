@@ -15,7 +15,7 @@ from eventsourcing.persistence import OperationalError
 from adapters.mesh.mailbox import InboundMessage, Mailbox
 from adapters.mesh.quarantine import Quarantine
 from adapters.mesh.upload_receiver import UploadReceiver
-from domain.application import CpisApplication
+from domain.application.app import CpisApplication
 from streams.bootstrap import build_upload_receiver
 from streams.settings import Settings
 from tests.hl7 import xp
@@ -169,7 +169,7 @@ def test_an_operator_lists_the_quarantine_and_reads_a_message_back(
     settings: Settings, stream_app: CpisApplication, mesh: tuple[str, str], box: Mailbox,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from streams.cli import main
+    from streams.cli.main import main
 
     la_sends(mesh, "X26LA001", "bad.xml", b"this is not XML")
     build_upload_receiver(settings, stream_app, box).poll_once()

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from psycopg import sql
 
-from adapters.views.delivery import DueBatch, NotificationOutbox
+from adapters.views.outbox import DueBatch, NotificationOutbox
 from adapters.views.postgres import PostgresViews, PostgresViewStore
-from domain.notifications import NotificationDue
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event
+from domain.model.notifications import NotificationDue
+from streams.avro.codec import encode_event
+from streams.avro.registry import SchemaRegistry
+from streams.projection.writer import CountingDeadLetters, Message, apply_messages, apply_one_by_one
 from streams.settings import PostgresSettings
-from streams.view_writer import CountingDeadLetters, Message, apply_messages, apply_one_by_one
 from tests.avro_samples import sample_notification, sample_record_events
 from tests.builders import plan
 from tests.services import fresh_schema

@@ -12,11 +12,11 @@ from confluent_kafka import Consumer, Producer
 from psycopg import sql
 
 from adapters.views.postgres import PostgresViewStore
-from domain.application import CpisApplication
-from domain.plans import PlanType
-from streams.avro_registry import SchemaRegistry
+from domain.application.app import CpisApplication
+from domain.model.plans import PlanType
+from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
-from streams.replay import ReplayJob, ReplayStoppedError, replay, run_workers
+from streams.projection.replay import ReplayJob, ReplayStoppedError, replay, run_workers
 from streams.settings import Settings
 from tests.builders import CHILD, LA_B, UPLOAD, plan, populate, synthetic_nhs_numbers
 from tests.e2e.test_command_to_views import eventually
@@ -236,8 +236,8 @@ def test_a_merge_over_a_deleted_plan_shows_the_live_plan_in_the_views_and_after_
 ) -> None:
     """A holds a live CPP from X26, B a deleted CPP from X26: after the merge B's row is A's
     live plan, projected live and rebuilt from offset zero alike."""
-    from domain.plans import Plan, PlanDates
-    from domain.provenance import Channel, Provenance
+    from domain.model.plans import Plan, PlanDates
+    from domain.model.provenance import Channel, Provenance
 
     a, b = synthetic_nhs_numbers(2, start=950)
     live = plan()

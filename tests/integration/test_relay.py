@@ -13,13 +13,13 @@ from confluent_kafka import Producer
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
-from domain.application import CpisApplication, QueryRequest
-from domain.record import ChildProtectionRecord as Record
-from domain.uploads import MAX_RECORDS
-from streams.avro_registry import MAGIC, SchemaRegistry
+from domain.application.app import CpisApplication, QueryRequest
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.uploads import MAX_RECORDS
+from streams.avro.codec import decode_event, encode_event
+from streams.avro.registry import MAGIC, SchemaRegistry
 from streams.bootstrap import build_relay, topics_of
-from streams.event_codec import decode_event, encode_event
-from streams.relay import MessageTooLargeError, Relay, read_committed_position
+from streams.relay.relay import MessageTooLargeError, Relay, read_committed_position
 from streams.settings import Settings
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
 from tests.kafka_reading import read_all, read_events

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 
-from domain.application import CpisApplication
+from domain.application.app import CpisApplication
 from streams.bootstrap import topics_of
 from streams.settings import Settings
 from tests.builders import populate
@@ -22,7 +22,7 @@ KILL_AFTER = (45, 180, 270)
 
 def start_relay(settings: Settings, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "relay", "--batch-size", "9",
+        [sys.executable, "-m", "streams.cli.main", "relay", "--batch-size", "9",
          "--transaction-events", "18", *extra],
         env=cli_env(settings), stderr=subprocess.PIPE, text=True,
     )

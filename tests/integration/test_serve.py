@@ -19,8 +19,8 @@ import httpx
 import pytest
 import trustme
 
-from domain.record import ChildProtectionRecord as Record
-from domain.refusals import RefusalReason
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.refusals import RefusalReason
 from streams.bootstrap import build_application
 from streams.settings import Settings
 from tests.builders import CHILD, UPLOAD, plan
@@ -61,7 +61,7 @@ def serving(settings: Settings, log: Path, *args: str,
     url = f"{scheme}://127.0.0.1:{port}"
     with log.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "serve", "--port", str(port), *args],
+            [sys.executable, "-m", "streams.cli.main", "serve", "--port", str(port), *args],
             env=cli_env(settings) | LIMITS | (extra or {}), stderr=err)
         try:
             wait_until_serving(url, verify)
@@ -151,7 +151,7 @@ def test_serve_without_tls_settings_or_on_a_public_address_refuses_to_start(
     seeded: Settings
 ) -> None:
     env = cli_env(seeded)
-    run = [sys.executable, "-m", "streams.cli", "serve"]
+    run = [sys.executable, "-m", "streams.cli.main", "serve"]
     no_tls = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
     public = subprocess.run([*run, "--insecure-http", "--host", "0.0.0.0"], env=env,  # noqa: S104
                             capture_output=True, text=True, timeout=60)

@@ -17,13 +17,13 @@ from adapters.views.access_bounds import AccessBounds
 from adapters.views.batch import ViewBatch
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from adapters.views.postgres_batch import load_batch, write_batch
-from domain.plans import PlanType
-from domain.projections import ViewUpdates, project
-from streams import view_writer
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event
+from domain.application.projections import ViewUpdates, project
+from domain.model.plans import PlanType
+from streams.avro.codec import encode_event
+from streams.avro.registry import SchemaRegistry
+from streams.projection import writer as view_writer
+from streams.projection.writer import CountingDeadLetters, Message, apply_messages
 from streams.settings import PostgresSettings
-from streams.view_writer import CountingDeadLetters, Message, apply_messages
 from tests.avro_samples import sample_notification, sample_record_events
 from tests.builders import CHILD, LA_A, LA_B, OTHER_CHILD, access, person, plan, system
 from tests.services import fresh_schema

@@ -10,8 +10,8 @@ import pytest
 
 from adapters.views.memory import InMemoryViews
 from adapters.views.postgres import PostgresViews, PostgresViewStore
-from domain.plans import PlanType
-from domain.projections import Views
+from domain.application.projections import Views
+from domain.model.plans import PlanType
 from streams.settings import PostgresSettings
 from tests.avro_samples import sample_notification
 from tests.builders import CHILD, LA_B, access, person, plan, system

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from domain.access import Access, access_history, collapse_repeat_views
-from domain.authors import PersonAuthor, PersonName, SystemAuthor
-from domain.errors import DomainError, InvalidAuthorError
+from domain.model.access import Access, access_history, collapse_repeat_views
+from domain.model.authors import PersonAuthor, PersonName, SystemAuthor
+from domain.model.errors import DomainError, InvalidAuthorError
 from tests.builders import T0, access, person, system
 
 

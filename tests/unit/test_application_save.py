@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import RecordConflictError, StoredEvent
 
-from domain.application import CpisApplication, ThenMapped
-from domain.record import ChildProtectionRecord, record_id
+from domain.application.app import CpisApplication, ThenMapped
+from domain.model.record import ChildProtectionRecord, record_id
 from tests.builders import CHILD, OTHER_CHILD, T0, UPLOAD, plan
 
 

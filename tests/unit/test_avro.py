@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from domain.event_id_claims import EventIdClaim
-from domain.record import ChildProtectionRecord as Record
-from domain.refusals import UnnumberedRefusal
-from domain.upload_ledger import UploadLedger
-from streams.avro_registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
-from streams.event_codec import (
+from domain.model.event_id_claims import EventIdClaim
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.refusals import UnnumberedRefusal
+from domain.model.upload_ledger import UploadLedger
+from streams.avro.codec import (
     CODECS,
     NOTIFICATION_SCHEMA,
     UnknownEventError,
@@ -22,6 +21,7 @@ from streams.event_codec import (
     encode_event,
     encode_notification,
 )
+from streams.avro.registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
 from streams.pds_feed import SCHEMA as PDS_SCHEMA
 from streams.pds_feed import decode_change, encode_change
 from tests.avro_samples import (

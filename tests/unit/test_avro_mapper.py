@@ -9,12 +9,12 @@ import pytest
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 
-from domain.application import CpisApplication
-from domain.plans import PlanType
-from domain.provenance import Channel, Provenance
-from domain.record import record_id
-from streams.avro_mapper import AvroEventMapper, avro_mapper
-from streams.avro_registry import MAGIC, SchemaRegistry
+from domain.application.app import CpisApplication
+from domain.model.plans import PlanType
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import record_id
+from streams.avro.mapper import AvroEventMapper, avro_mapper
+from streams.avro.registry import MAGIC, SchemaRegistry
 from tests.avro_samples import sample_events, system_access_event
 from tests.builders import CHILD, plan
 

@@ -14,15 +14,15 @@ from lxml import etree
 from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.pds.feed_file import read_changes
 from adapters.pds.synthetic import SyntheticPds
-from domain import audit
-from domain.application import CpisApplication
-from domain.errors import DomainError
-from domain.identity import IdentityChange, apply_identity_change
-from domain.nhs_number import NhsNumber
-from domain.record import record_id
-from streams.avro_mapper import avro_mapper
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import decode_event, encode_event
+from domain.application import audit
+from domain.application.app import CpisApplication
+from domain.application.identity import IdentityChange, apply_identity_change
+from domain.model.errors import DomainError
+from domain.model.nhs_number import NhsNumber
+from domain.model.record import record_id
+from streams.avro.codec import decode_event, encode_event
+from streams.avro.mapper import avro_mapper
+from streams.avro.registry import SchemaRegistry
 from tests.builders import CHILD, LA_A, T0, UPLOAD, plan
 from tests.hl7 import elements, fixture, service, soap
 from tests.mesh_helpers import MESH_FIXTURES

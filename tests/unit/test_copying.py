@@ -10,10 +10,10 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.plans import PlanType
-from domain.record import ChildProtectionRecord
-from domain.upload_ledger import UploadLedger
-from domain.uploads import FileCode, UploadOutcome
+from domain.model.plans import PlanType
+from domain.model.record import ChildProtectionRecord
+from domain.model.upload_ledger import UploadLedger
+from domain.model.uploads import FileCode, UploadOutcome
 from tests.builders import CHILD, LA_B, MOTHER, OTHER_CHILD, T0, UPLOAD, access, person, plan
 
 IMMUTABLE = (str, int, float, bool, type(None), Enum, UUID, date, datetime)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from adapters.mesh.la_file import FileRejectedError, parse_la_file
-from domain.uploads import LaUpload
+from domain.model.uploads import LaUpload
 from tests.hl7 import fixture, hl7_of, seeded_app, service, soap
 from tests.unit.test_la_upload import FIXTURES as MESH_FIXTURES
 

@@ -8,9 +8,9 @@ import pytest
 from lxml import etree
 
 from adapters.hl7v3.query_service import Caller
-from domain.authors import PersonAuthor, SystemAuthor
-from domain.nhs_number import NhsNumber
-from domain.record import ChildProtectionRecord as Record
+from domain.model.authors import PersonAuthor, SystemAuthor
+from domain.model.nhs_number import NhsNumber
+from domain.model.record import ChildProtectionRecord as Record
 from tests.builders import CHILD, MOTHER
 from tests.hl7 import (
     ENDPOINTS,

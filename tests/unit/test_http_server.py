@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from streams.cli import main
-from streams.http_server import ListenError, build_http_app, tcp_listener
+from streams.cli.main import main
+from streams.serve.http import ListenError, build_http_app, tcp_listener
 from tests.hl7 import fixture, hl7_of, scheduled_care_query, seeded_app, service, soap, xp
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from adapters.mesh.la_file import parse_la_file
-from domain.uploads import RecordUpload
+from domain.model.uploads import RecordUpload
 
 HEAD = ('<File xmlns="urn:hl7-org:v3"><id extension="3"/><transmissionQuantity value="1"/>'
         '<communicationFunctionSnd><organisation><id extension="X26"/><name>Northtown</name>'

@@ -11,12 +11,12 @@ from adapters.mesh.file_response import file_response, unknown_local_authority
 from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
-from domain.application import CpisApplication
-from domain.limits import MAX_TEXT
-from domain.nhs_number import NhsNumber
-from domain.pds import PdsStatus, PdsUnavailableError
-from domain.plans import PlanType
-from domain.uploads import (
+from domain.application.app import CpisApplication
+from domain.application.pds import PdsStatus, PdsUnavailableError
+from domain.model.limits import MAX_TEXT
+from domain.model.nhs_number import NhsNumber
+from domain.model.plans import PlanType
+from domain.model.uploads import (
     MAX_RECORDS,
     FileCode,
     RecordCode,

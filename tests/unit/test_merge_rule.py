@@ -16,14 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.views.memory import InMemoryViews
-from domain import audit
-from domain.application import CpisApplication, QueryRequest
-from domain.errors import NoRecordFoundError
-from domain.nhs_number import NhsNumber
-from domain.plans import Plan, PlanDates, PlanKey, PlanType, Subject, local_plan_time
-from domain.provenance import Channel, Provenance
-from domain.views import PlanView
-from streams.follower import NotificationLogFollower
+from domain.application import audit
+from domain.application.app import CpisApplication, QueryRequest
+from domain.application.views import PlanView
+from domain.model.errors import NoRecordFoundError
+from domain.model.nhs_number import NhsNumber
+from domain.model.plans import Plan, PlanDates, PlanKey, PlanType, Subject, local_plan_time
+from domain.model.provenance import Channel, Provenance
+from streams.projection.follower import NotificationLogFollower
 from tests.builders import LA_A, LA_B, UPLOAD, person, synthetic_nhs_numbers
 
 A, B, C = synthetic_nhs_numbers(3, start=900)

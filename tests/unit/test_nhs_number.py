@@ -1,7 +1,7 @@
 import pytest
 
-from domain.errors import InvalidNhsNumberError
-from domain.nhs_number import NhsNumber, check_digit, is_valid_nhs_number
+from domain.model.errors import InvalidNhsNumberError
+from domain.model.nhs_number import NhsNumber, check_digit, is_valid_nhs_number
 
 
 @pytest.mark.parametrize("raw", ["9434765919", "4010232137", "9990000018", "9990000026"])

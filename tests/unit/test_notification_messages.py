@@ -12,7 +12,7 @@ from adapters.mesh.notification_writer import (
     notification_message,
 )
 from adapters.mesh.workflows import LaMailboxes
-from domain.notifications import NotificationKind
+from domain.model.notifications import NotificationKind
 from tests.avro_samples import sample_notification
 from tests.builders import OTHER_CHILD, T0
 from tests.hl7 import xp

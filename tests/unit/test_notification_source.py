@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.views.pg_rows import SOURCE_COLUMNS, source_params, source_values, topic_key
-from streams.topics import Topics
+from streams.kafka.topics import Topics
 
 
 @given(st.text(min_size=1, max_size=249))

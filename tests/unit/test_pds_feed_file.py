@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.pds.feed_file import BadRow, read_changes
-from domain.identity import ChangeKind, IdentityChange
-from domain.nhs_number import NhsNumber
+from domain.application.identity import ChangeKind, IdentityChange
+from domain.model.nhs_number import NhsNumber
 
 CSV = """feed_id,change,nhs_number,replacement
 F1,superseded,999 876 5439,9990000018

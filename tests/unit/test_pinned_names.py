@@ -1,7 +1,7 @@
 """Persisted names: renaming any of these would orphan stored events. Change them never."""
 
-from domain.application import APPLICATION_NAME, CpisApplication
-from domain.record import ChildProtectionRecord as Record
+from domain.application.app import APPLICATION_NAME, CpisApplication
+from domain.model.record import ChildProtectionRecord as Record
 
 PINNED_TOPICS = {
     Record: "cpis:ChildProtectionRecord",
@@ -40,7 +40,7 @@ def test_no_record_event_is_left_unpinned() -> None:
 
 
 def test_upload_ledger_events_have_their_pinned_topics() -> None:
-    from domain.upload_ledger import UploadLedger as Ledger
+    from domain.model.upload_ledger import UploadLedger as Ledger
 
     pinned = {
         Ledger: "cpis:UploadLedger",
@@ -54,8 +54,8 @@ def test_upload_ledger_events_have_their_pinned_topics() -> None:
 
 
 def test_audit_aggregates_have_their_pinned_topics() -> None:
-    from domain.event_id_claims import EventIdClaim
-    from domain.refusals import UnnumberedRefusal
+    from domain.model.event_id_claims import EventIdClaim
+    from domain.model.refusals import UnnumberedRefusal
 
     pinned = {
         EventIdClaim: "cpis:EventIdClaim",

@@ -2,9 +2,9 @@ from datetime import datetime
 
 import pytest
 
-from domain.errors import InvalidLocalAuthorityError, InvalidPlanError
-from domain.local_authority import LocalAuthority
-from domain.plans import Plan, PlanDates, PlanType, Subject
+from domain.model.errors import InvalidLocalAuthorityError, InvalidPlanError
+from domain.model.local_authority import LocalAuthority
+from domain.model.plans import Plan, PlanDates, PlanType, Subject
 from tests.builders import LA_A, plan
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.views.memory import InMemoryViews
-from domain.application import CpisApplication, QueryRequest
-from domain.notifications import NotificationKind
-from domain.plans import PlanType
-from domain.provenance import Channel, Provenance
-from streams.follower import NotificationLogFollower
+from domain.application.app import CpisApplication, QueryRequest
+from domain.model.notifications import NotificationKind
+from domain.model.plans import PlanType
+from domain.model.provenance import Channel, Provenance
+from streams.projection.follower import NotificationLogFollower
 from tests.builders import CHILD, LA_B, OTHER_CHILD, T0, UPLOAD, person, plan
 
 HL7 = Provenance(Channel.HL7V3, "M1", asid="1")

@@ -12,9 +12,9 @@ from lxml import etree
 
 from adapters.hl7v3.endpoints import EndpointRegistry, EndpointRegistryError
 from adapters.hl7v3.query_service import Caller
-from domain.application import CpisApplication
-from domain.record import ChildProtectionRecord as Record
-from domain.refusals import RefusalReason, UnnumberedRefusal
+from domain.application.app import CpisApplication
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.refusals import RefusalReason, UnnumberedRefusal
 from tests.builders import CHILD
 from tests.hl7 import (
     edited,

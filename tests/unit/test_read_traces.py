@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from domain.application import CpisApplication, QueryRequest
-from domain.errors import NoRecordFoundError, QueryRefusedError
-from domain.notifications import notifications_due
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord as Record
-from domain.refusals import Refusal, RefusalReason, UnnumberedRefusal
+from domain.application.app import CpisApplication, QueryRequest
+from domain.model.errors import NoRecordFoundError, QueryRefusedError
+from domain.model.notifications import notifications_due
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord as Record
+from domain.model.refusals import Refusal, RefusalReason, UnnumberedRefusal
 from tests.builders import CHILD, OTHER_CHILD, T0, UPLOAD, person, plan, system
 
 HL7 = Provenance(Channel.HL7V3, "M1", asid="200000000001")

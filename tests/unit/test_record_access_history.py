@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.access import Access, access_history, collapse_repeat_views
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord
+from domain.model.access import Access, access_history, collapse_repeat_views
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord
 from tests.builders import CHILD, OTHER_CHILD, T0, person
 
 HL7 = Provenance(Channel.HL7V3, "MSG")

@@ -3,12 +3,12 @@ event's message in position order, the notifications an access causes after it."
 
 from __future__ import annotations
 
-from domain.application import CpisApplication
-from streams.avro_mapper import avro_mapper
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import decode_event
-from streams.relay_reading import BatchEncoder
-from streams.topics import Topics
+from domain.application.app import CpisApplication
+from streams.avro.codec import decode_event
+from streams.avro.mapper import avro_mapper
+from streams.avro.registry import SchemaRegistry
+from streams.kafka.topics import Topics
+from streams.relay.reading import BatchEncoder
 from tests.builders import T0, populate
 
 REGISTRY = SchemaRegistry()

@@ -7,7 +7,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
-from streams.replay import END_POLL, _consume
+from streams.projection.replay import END_POLL, _consume
 
 
 class FakeMessage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.replay import split_partitions
+from streams.projection.replay import split_partitions
 
 TOPICS = ("plans", "accesses", "identity")
 

@@ -14,22 +14,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.event_store.event_log import LogRow
-from domain.application import CpisApplication
-from domain.notifications import NOTIFYING_EVENTS, notifications_due
-from domain.plans import Plan, PlanDates, PlanType, Subject
-from domain.provenance import Channel, Provenance
-from domain.record import ChildProtectionRecord, record_id
-from streams.avro_mapper import AvroEventMapper
-from streams.avro_registry import SchemaRegistry
-from streams.event_codec import encode_event, message_key
-from streams.stored_avro import (
+from domain.application.app import CpisApplication
+from domain.model.notifications import NOTIFYING_EVENTS, notifications_due
+from domain.model.plans import Plan, PlanDates, PlanType, Subject
+from domain.model.provenance import Channel, Provenance
+from domain.model.record import ChildProtectionRecord, record_id
+from streams.avro.codec import encode_event, message_key
+from streams.avro.mapper import AvroEventMapper
+from streams.avro.registry import SchemaRegistry
+from streams.avro.stored import (
     Message,
     StoredMessages,
     _long,
     _read_long,
     with_position,
 )
-from streams.topics import Topics
+from streams.kafka.topics import Topics
 from tests.avro_samples import AT, sample_events
 from tests.builders import CHILD, LA_B
 

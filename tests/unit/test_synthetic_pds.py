@@ -6,9 +6,9 @@ from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
 from bench.relay import load_records_first
-from domain.nhs_number import NhsNumber
-from domain.pds import PdsStatus
-from domain.uploads import MAX_RECORDS
+from domain.application.pds import PdsStatus
+from domain.model.nhs_number import NhsNumber
+from domain.model.uploads import MAX_RECORDS
 
 PDS = SyntheticPds.load()
 

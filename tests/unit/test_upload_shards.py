@@ -11,12 +11,12 @@ from typing import TypeVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.application import CpisApplication
-from domain.nhs_number import NhsNumber
-from domain.pds import PdsPort, PdsStatus, PdsUnavailableError
-from domain.record import record_id
-from domain.upload_shards import InTurn, shard_indexes
-from domain.uploads import FileCode, LaUpload, PlanUpload, RecordUpload, SubjectUpload
+from domain.application.app import CpisApplication
+from domain.application.pds import PdsPort, PdsStatus, PdsUnavailableError
+from domain.application.upload_shards import InTurn, shard_indexes
+from domain.model.nhs_number import NhsNumber
+from domain.model.record import record_id
+from domain.model.uploads import FileCode, LaUpload, PlanUpload, RecordUpload, SubjectUpload
 from tests.builders import LA_A, T0, UPLOAD
 from tests.builders import plan as built_plan
 

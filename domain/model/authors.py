@@ -1,0 +1,93 @@
+"""Who accessed CP-IS: a person (SDS user in a role at an organisation) or a system."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.model.errors import InvalidAuthorError
+
+_ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
+def _require(value: str | None, what: str) -> None:
+    if value is None or not value.strip():
+        raise InvalidAuthorError(f"access author is missing {what}")
+
+
+def _require_ods(ods_code: str, what: str) -> None:
+    _require(ods_code, what)
+    if not _ODS_CODE.match(ods_code):
+        raise InvalidAuthorError(
+            f"{what} must be an ODS code of 3-10 upper-case letters or digits, got {ods_code!r}"
+        )
+
+
+@dataclass(frozen=True)
+class PersonName:
+    given: str
+    family: str
+    prefix: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.given, "the person's given name")
+        _require(self.family, "the person's family name")
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.prefix, self.given, self.family) if part)
+
+
+@dataclass(frozen=True)
+class PersonAuthor:
+    """A clinician: SDS user id, optional role profile, job role, name and organisation."""
+
+    sds_user_id: str
+    job_role_code: str
+    job_role_name: str
+    name: PersonName
+    organisation_ods: str
+    organisation_name: str
+    role_profile_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.sds_user_id, "the SDS user id")
+        _require(self.job_role_code, "the job role code")
+        _require(self.job_role_name, "the job role name")
+        _require_ods(self.organisation_ods, "the organisation ODS code")
+        _require(self.organisation_name, "the organisation name")
+
+    @property
+    def identity(self) -> str:
+        """Same identity means the same author for the 24-hour collapse."""
+        return f"person:{self.sds_user_id}@{self.organisation_ods}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.job_role_name}, {self.organisation_name})"
+
+
+@dataclass(frozen=True)
+class SystemAuthor:
+    """A system acting on its own: ASID and the organisation that maintains it."""
+
+    asid: str
+    organisation_ods: str
+    organisation_name: str
+
+    def __post_init__(self) -> None:
+        _require(self.asid, "the system ASID")
+        if not self.asid.isdigit():
+            raise InvalidAuthorError(f"system ASID must be digits, got {self.asid!r}")
+        _require_ods(self.organisation_ods, "the maintaining organisation ODS code")
+        _require(self.organisation_name, "the maintaining organisation name")
+
+    @property
+    def identity(self) -> str:
+        return f"system:{self.asid}"
+
+    @property
+    def display_name(self) -> str:
+        return f"system {self.asid} ({self.organisation_name})"
+
+
+Author = PersonAuthor | SystemAuthor
