@@ -20,7 +20,8 @@ from adapters.mesh.upload_receiver import UploadReceiver
 from adapters.pds.synthetic import SyntheticPds
 from adapters.views.outbox import NotificationOutbox
 from adapters.views.postgres import PostgresViewStore
-from domain.application.app import CpisApplication, utc_now
+from domain.application.app import CpisApplication
+from domain.application.store import utc_now
 from streams.avro.mapper import AvroEventMapper, avro_mapper
 from streams.avro.registry import SchemaRegistry
 from streams.avro.stored import with_position
@@ -32,6 +33,7 @@ from streams.relay.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
 from streams.relay.relay import Relay, RelayConfig
 from streams.settings import Settings, SettingsError
 from streams.uploads.forked import ForkedShards
+from streams.uploads.prepared import ShardedPreparation
 
 
 def build_application(
@@ -47,10 +49,10 @@ def build_application(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 6):
         try:
-            return _positions_written(CpisApplication(
+            return _prepared_in_processes(_positions_written(CpisApplication(
                 env=env, clock=clock,
-                mapper=avro_mapper(SchemaRegistry()), shards=_upload_shards(settings),
-                limits=settings.limits))
+                mapper=avro_mapper(SchemaRegistry()),
+                limits=settings.limits)), settings)
         except InternalError as error:
             # processes starting together race to create the tables and functions
             if "concurrently" not in str(error) or attempt == 5:
@@ -83,6 +85,14 @@ def _postgres_store_exists(settings: Settings) -> bool:
     return found is not None and found[0] is not None
 
 
+def _prepared_in_processes(app: CpisApplication, settings: Settings) -> CpisApplication:
+    """Large uploads prepared in forked processes, where there are several and fork is."""
+    if settings.upload_processes > 1 and hasattr(os, "fork"):
+        app.prepare_with(ShardedPreparation(ForkedShards(settings.upload_processes),
+                                            app.mapper))
+    return app
+
+
 def _positions_written(app: CpisApplication) -> CpisApplication:
     """The PostgreSQL recorder told to write each copied event's position into its state,
     where states are the plain Avro messages the relay publishes; and the record locks
@@ -93,13 +103,6 @@ def _positions_written(app: CpisApplication) -> CpisApplication:
         if isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro:
             app.recorder.write_position = with_position
     return app
-
-
-def _upload_shards(settings: Settings) -> ForkedShards | None:
-    """Large uploads prepared in forked processes, where there are several and fork is."""
-    if settings.upload_processes > 1 and hasattr(os, "fork"):
-        return ForkedShards(settings.upload_processes)
-    return None
 
 
 def topics_of(settings: Settings) -> Topics:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from confluent_kafka import Consumer, Producer
 
 from domain.application.app import CpisApplication
-from domain.application.identity import ChangeKind, IdentityChange, apply_identity_change
+from domain.application.identity import apply_identity_change
 from domain.model.errors import DomainError
+from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 from streams.avro.registry import AvroError, SchemaRegistry
 from streams.projection.projector import KafkaDeadLetters, as_message

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.application.identity import ChangeKind, IdentityChange
 from domain.model.access import Access
 from domain.model.event_id_claims import EventIdClaim, claim_id
+from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 from domain.model.notifications import NotificationDue, NotificationKind
 from domain.model.plans import PlanType

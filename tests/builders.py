@@ -69,7 +69,8 @@ def synthetic_nhs_numbers(count: int, start: int = 0) -> list[NhsNumber]:
 
 def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumber]:
     """Plans from two LAs and some accesses for `children` synthetic NHS numbers."""
-    from domain.application.app import CpisApplication, QueryRequest
+    from domain.application.app import CpisApplication
+    from domain.application.queries import QueryRequest
 
     assert isinstance(app, CpisApplication)
     numbers = synthetic_nhs_numbers(children)
@@ -85,7 +86,8 @@ def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumb
 def asked(app: object, request: object) -> object:
     """app.query(request), the app's test clock first moved on to the query's time: a query
     is made now, and CP-IS refuses access times far from its clock."""
-    from domain.application.app import CpisApplication, QueryRequest
+    from domain.application.app import CpisApplication
+    from domain.application.queries import QueryRequest
 
     assert isinstance(app, CpisApplication)
     assert isinstance(request, QueryRequest)

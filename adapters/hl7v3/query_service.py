@@ -30,8 +30,8 @@ from adapters.hl7v3.query_parser import ParsedQuery, Sent, parse_query, what_was
 from adapters.hl7v3.response_writer import IdFactory, new_id, response_message
 from adapters.hl7v3.safe_xml import MAX_BYTES, parse_xml
 from adapters.hl7v3.soap import unwrap, wrap
-from domain.application.app import QueryRequest
-from domain.application.views import QueryAnswer
+from domain.application.answers import QueryAnswer
+from domain.application.queries import QueryRequest
 from domain.model.errors import DomainError, NoRecordFoundError, QueryRefusedError
 from domain.model.provenance import Channel, Provenance
 from domain.model.refusals import Refusal, RefusalReason

@@ -20,7 +20,7 @@ from adapters.hl7v3.elements import (
     value,
 )
 from adapters.hl7v3.timestamps import format_date, format_plan_date, format_ts
-from domain.application.views import PlanView, QueryAnswer
+from domain.application.answers import QueryAnswer, ShownPlan
 from domain.model.access import Access
 from domain.model.nhs_number import NhsNumber
 
@@ -39,7 +39,7 @@ def access_entry(access: Access, nhs_number: NhsNumber) -> Element:
         E.queryByParameter(E("person.NHSnumber", E.value(extension=nhs_number.value)))))
 
 
-def plan_information(plan: PlanView) -> Element:
+def plan_information(plan: ShownPlan) -> Element:
     template, cls, prefix = v.RESPONSE_PLAN_TEMPLATES[plan.plan_type.value]
     parts = [E.component(E(f"{prefix}StartDate", value(format_plan_date(plan.start))))]
     if plan.end is not None:
@@ -48,7 +48,7 @@ def plan_information(plan: PlanView) -> Element:
                                     E(f"{template}.{cls}", *parts))
 
 
-def subject(plan: PlanView, nhs_number: NhsNumber) -> Element:
+def subject(plan: ShownPlan, nhs_number: NhsNumber) -> Element:
     who = plan.subject
     person = [E.birthTime(value=format_date(who.birth_date))] if who.birth_date else []
     person.append(E.name(E.given(who.given_name), E.family(who.family_name)))
@@ -64,7 +64,7 @@ def subject(plan: PlanView, nhs_number: NhsNumber) -> Element:
     return E.subject(content_id(v.CHILD_TEMPLATE), body)
 
 
-def record_control_act(plan: PlanView, nhs_number: NhsNumber) -> Element:
+def record_control_act(plan: ShownPlan, nhs_number: NhsNumber) -> Element:
     return E.pertinentInformation14(E("pertinentCP-ISRecordControlAct", E.record(
         E.communicationFunctionSnd(local_authority(plan.local_authority)),
         E("CP-ISRecord", plan_information(plan), subject(plan, nhs_number)))))

@@ -29,8 +29,9 @@ from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.mesh.mailbox import InboundMessage, Mailbox
 from adapters.mesh.quarantine import Quarantine
 from adapters.mesh.workflows import LaMailboxes, Workflows
-from domain.application.app import UNAVAILABLE, UploadFailedError
 from domain.application.pds import PdsPort
+from domain.application.store import UNAVAILABLE
+from domain.application.uploads import UploadFailedError
 from domain.model.local_authority import LocalAuthority
 from domain.model.upload_ledger import UploadLedger
 from domain.model.uploads import FileCode, LaUpload, UploadOutcome, rejected_file

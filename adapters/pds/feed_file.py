@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from domain.application.identity import ChangeKind, IdentityChange
 from domain.model.errors import DomainError
+from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 
 

@@ -22,10 +22,9 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.application.answers import answer_from
+from domain.application.answers import QueryAnswer, ShownPlan, answer_from
 from domain.application.app import CpisApplication
 from domain.application.history import event_name, summarise
-from domain.application.views import PlanView, QueryAnswer
 from domain.model.access import Access, history_shown
 from domain.model.errors import DomainError
 from domain.model.nhs_number import NhsNumber
@@ -159,7 +158,7 @@ class PointInTime:
     at: datetime
     version: int
     status: str
-    plans: tuple[PlanView, ...]
+    plans: tuple[ShownPlan, ...]
     clinicians_view: tuple[Access, ...]  # what a query then was shown: collapsed, newest 25
     accesses_recorded: int  # every unscheduled access recorded by then
     merged_in: tuple[str, ...]
@@ -199,7 +198,7 @@ def _held_at(app: CpisApplication, nhs_number: NhsNumber, at: datetime, depth: i
                   if isinstance(e, Unreadable) and e.version > version)
     return PointInTime(
         nhs_number.value, at, version, status,
-        tuple(PlanView.of(p) for p in record.current_plans(at)),
+        tuple(ShownPlan.of(p) for p in record.current_plans(at)),
         tuple(history_shown(record.shown_accesses)),
         sum(isinstance(e, Record.InformationAccessed) for e in readable),
         tuple(n.value for n in record.merged_from), followed, later)

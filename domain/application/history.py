@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain.application.views import HistoryEntry
+from domain.application.answers import HistoryEntry
 from domain.model.record import ChildProtectionRecord as Record
 
 

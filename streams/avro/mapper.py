@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic
 
-from domain.application.app import MapperChoice
+from domain.application.store import MapperChoice
 from streams.avro.codec import CODECS, UnknownEventError, decode_event, encode_event
 from streams.avro.registry import MAGIC, AvroError, SchemaRegistry
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.application import audit
-from domain.application.views import PlanView
+from domain.application.answers import ShownPlan
 from domain.model.access import Access
 from domain.model.errors import DomainError
 from domain.model.nhs_number import NhsNumber
@@ -120,7 +120,7 @@ def _print_held(held: audit.PointInTime) -> None:
               f"{held.version}, it may belong to this moment")
 
 
-def _print_plans(plans: Sequence[PlanView]) -> None:
+def _print_plans(plans: Sequence[ShownPlan]) -> None:
     print(f"{plural(len(plans), 'current plan')} (plan dates as the local authority sent "
           "them, UK time):")
     table(["plan", "LA", "LA name", "office hours", "emergency duty", "start", "end"],

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 from adapters.views.memory import InMemoryViews
-from domain.application.app import CpisApplication, QueryRequest
-from domain.application.views import QueryAnswer
+from domain.application.answers import QueryAnswer
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.authors import PersonAuthor, PersonName
 from domain.model.local_authority import LocalAuthority
 from domain.model.nhs_number import NhsNumber

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.pds.feed_file import BadRow, read_changes
-from domain.application.app import ChangeOutcome
-from domain.application.identity import IdentityChange, apply_identity_change
+from domain.application.identity import ChangeOutcome, apply_identity_change
 from domain.model.errors import DomainError
+from domain.model.identity import IdentityChange
 from domain.model.nhs_number import NhsNumber
 from streams.bootstrap import build_application, topics_of
 from streams.kafka.admin import ensure_topics

@@ -20,13 +20,15 @@ import pytest
 
 from adapters.mesh.mailbox import InboundMessage
 from bench.ingest import synthetic_file
-from domain.application.app import SHARD_FROM, CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.nhs_number import NhsNumber
 from domain.model.provenance import Channel, Provenance
 from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import build_outbox, build_view_store, topics_of
 from streams.projection.replay import replay
 from streams.settings import Settings
+from streams.uploads.prepared import SHARD_FROM
 from tests.builders import person
 from tests.e2e.test_command_to_views import eventually
 from tests.kafka_reading import read_all, read_events

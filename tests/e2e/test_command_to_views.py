@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from domain.application.app import CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.provenance import Channel, Provenance
 from streams.bootstrap import build_view_store
 from streams.settings import Settings

@@ -16,7 +16,8 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError
 
-from domain.application.app import CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.nhs_number import NhsNumber
 from domain.model.provenance import Channel, Provenance
 from streams.bootstrap import build_view_store, topics_of

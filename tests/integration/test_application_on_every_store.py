@@ -16,8 +16,10 @@ from adapters.event_store.postgres_recorder import COPY_FROM
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
-from domain.application.app import CpisApplication, PlanChange, QueryRequest
-from domain.application.views import QueryAnswer
+from domain.application.answers import QueryAnswer
+from domain.application.app import CpisApplication
+from domain.application.plans import PlanChange
+from domain.application.queries import QueryRequest
 from domain.model.authors import Author
 from domain.model.errors import (
     DomainError,

@@ -10,7 +10,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.application import audit
-from domain.application.app import CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import record_id
 from domain.model.refusals import Refusal, RefusalReason

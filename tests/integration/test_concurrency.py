@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.event_store.postgres_recorder import COPY_FROM
-from domain.application.app import QueryRequest
+from domain.application.queries import QueryRequest
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord as Record
 from streams.avro.registry import SchemaRegistry

@@ -18,6 +18,7 @@ from domain.model.uploads import FileCode
 from streams.bootstrap import build_application
 from streams.settings import Settings
 from streams.uploads.forked import ForkedShards
+from streams.uploads.prepared import ShardedPreparation
 from tests.conftest import Clock
 
 FILE = synthetic_file(10_000)
@@ -53,8 +54,9 @@ def test_a_ten_thousand_record_file_is_stored_whole(app: CpisApplication) -> Non
 def test_forked_shards_store_what_applying_each_record_in_turn_stores(
     app: CpisApplication, sharded: CpisApplication
 ) -> None:
-    assert isinstance(sharded.shards, ForkedShards)
-    assert app.shards is None
+    assert isinstance(sharded.preparation, ShardedPreparation)
+    assert isinstance(sharded.preparation.runner, ForkedShards)
+    assert app.preparation is None
     pds = SyntheticPds.load()
     # half the records already there: those the shards leave to the application
     app.process_upload(parse_la_file(synthetic_file(5_000, sequence=1, first=2_500)), "A", pds)

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from adapters.views.memory import InMemoryViews
-from domain.application.app import CpisApplication, QueryRequest
-from domain.application.views import QueryAnswer
+from domain.application.answers import QueryAnswer
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.errors import IdentityError, NoRecordFoundError
 from domain.model.nhs_number import NhsNumber
 from domain.model.notifications import NotificationKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 from confluent_kafka import Producer
 
 from domain.application.app import CpisApplication
-from domain.application.identity import ChangeKind, IdentityChange
+from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.notifications import NotificationKind
 from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
 from streams.pds_feed import PdsFeedFollower, publish_changes

@@ -13,7 +13,8 @@ from confluent_kafka import Producer
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
 from bench.ingest import synthetic_file
-from domain.application.app import CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.record import ChildProtectionRecord as Record
 from domain.model.uploads import MAX_RECORDS
 from streams.avro.codec import decode_event, encode_event

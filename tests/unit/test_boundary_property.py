@@ -16,8 +16,9 @@ from adapters.pds.feed_file import read_changes
 from adapters.pds.synthetic import SyntheticPds
 from domain.application import audit
 from domain.application.app import CpisApplication
-from domain.application.identity import IdentityChange, apply_identity_change
+from domain.application.identity import apply_identity_change
 from domain.model.errors import DomainError
+from domain.model.identity import IdentityChange
 from domain.model.nhs_number import NhsNumber
 from domain.model.record import record_id
 from streams.avro.codec import decode_event, encode_event

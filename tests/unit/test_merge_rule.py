@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from adapters.views.memory import InMemoryViews
 from domain.application import audit
-from domain.application.app import CpisApplication, QueryRequest
-from domain.application.views import PlanView
+from domain.application.answers import ShownPlan
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.errors import NoRecordFoundError
 from domain.model.nhs_number import NhsNumber
 from domain.model.plans import Plan, PlanDates, PlanKey, PlanType, Subject, local_plan_time
@@ -113,7 +114,7 @@ def test_the_surviving_number_shows_every_plan_a_care_setting_must_see(
         shown_by_query(app, survivor, now, len(moments)))
 
 
-def check_moment(key: PlanKey, plans: list[Held], shown: dict[PlanKey, PlanView],
+def check_moment(key: PlanKey, plans: list[Held], shown: dict[PlanKey, ShownPlan],
                  at: datetime, first: bool) -> None:
     """The model's promise for one local authority and plan type at one moment."""
     if any(h.live(at) for h in plans):
@@ -126,7 +127,7 @@ def check_moment(key: PlanKey, plans: list[Held], shown: dict[PlanKey, PlanView]
 
 
 def shown_by_query(app: CpisApplication, number: NhsNumber, at: datetime, n: int
-                   ) -> dict[PlanKey, PlanView]:
+                   ) -> dict[PlanKey, ShownPlan]:
     try:
         answer = app.query(QueryRequest(number, person(), at, f"Q{n}",
                                         Provenance(Channel.HL7V3, f"M{n}", asid="1")))
@@ -140,7 +141,7 @@ def shown_in_views(views: InMemoryViews, number: NhsNumber, at: datetime) -> set
             if r.nhs_number == number.value and not r.plan.is_deleted(at)}
 
 
-def is_live(plan: PlanView, at: datetime) -> bool:
+def is_live(plan: ShownPlan, at: datetime) -> bool:
     return plan.end is None or plan.end > local_plan_time(at)
 
 

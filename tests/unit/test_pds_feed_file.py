@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.pds.feed_file import BadRow, read_changes
-from domain.application.identity import ChangeKind, IdentityChange
+from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 
 CSV = """feed_id,change,nhs_number,replacement

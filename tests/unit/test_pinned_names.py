@@ -1,6 +1,7 @@
 """Persisted names: renaming any of these would orphan stored events. Change them never."""
 
-from domain.application.app import APPLICATION_NAME, CpisApplication
+from domain.application.app import CpisApplication
+from domain.application.store import APPLICATION_NAME
 from domain.model.record import ChildProtectionRecord as Record
 
 PINNED_TOPICS = {

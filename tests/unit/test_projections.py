@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.views.memory import InMemoryViews
-from domain.application.app import CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.notifications import NotificationKind
 from domain.model.plans import PlanType
 from domain.model.provenance import Channel, Provenance

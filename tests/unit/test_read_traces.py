@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.application.app import CpisApplication, QueryRequest
+from domain.application.app import CpisApplication
+from domain.application.queries import QueryRequest
 from domain.model.errors import NoRecordFoundError, QueryRefusedError
 from domain.model.notifications import notifications_due
 from domain.model.provenance import Channel, Provenance

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from domain.application.app import CpisApplication
 from domain.application.pds import PdsPort, PdsStatus, PdsUnavailableError
-from domain.application.upload_shards import InTurn, shard_indexes
 from domain.model.nhs_number import NhsNumber
 from domain.model.record import record_id
 from domain.model.uploads import FileCode, LaUpload, PlanUpload, RecordUpload, SubjectUpload
+from streams.uploads.prepared import InTurn, ShardedPreparation, shard_indexes
 from tests.builders import LA_A, T0, UPLOAD
 from tests.builders import plan as built_plan
 
@@ -36,8 +36,9 @@ class Pds(PdsPort):
 
 
 def make_app(shards: int | None) -> CpisApplication:
-    app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: T0,
-                          shards=InTurn(shards) if shards else None, shard_from=1)
+    app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: T0)
+    if shards:
+        app.prepare_with(ShardedPreparation(InTurn(shards), app.mapper, from_records=1))
     # what was there before: two children with a plan, one of them since superseded
     for number in VERIFIED[:2]:
         app.upload_plan(NhsNumber(number), built_plan(), UPLOAD)
@@ -133,10 +134,10 @@ def test_shards_cover_every_record_once_in_order() -> None:
 def test_a_small_file_is_not_sharded() -> None:
     class Refusing:
         def run(self, work: Callable[[int, int], R]) -> list[R]:
-            raise AssertionError("a file under shard_from records was sharded")
+            raise AssertionError("a file under from_records records was sharded")
 
-    app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: T0,
-                          shards=Refusing(), shard_from=3)
+    app = CpisApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: T0)
+    app.prepare_with(ShardedPreparation(Refusing(), app.mapper, from_records=3))
     rows = [RecordUpload(i, f"/File/record[{i}]/CP-ISRecord", (PlanUpload(
         "CPP", datetime(2025, 1, 6, 9)),), SubjectUpload(VERIFIED[i], "Amy", "Example"))
         for i in (1, 2)]

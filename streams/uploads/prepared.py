@@ -1,4 +1,5 @@
-"""A large upload's records prepared in shards, each of which may run in a process of its own.
+"""A large upload's records prepared in shards, each of which may run in a process of its own
+(the application's RecordPreparation port, domain/application/uploads.py).
 
 Reading, checking and applying a record to a new record, and putting its events in their
 stored form, depend on nothing but the record itself, until it meets a record that already
@@ -10,8 +11,9 @@ record of the file claims; it applies every other record itself, in file order, 
 had been no shards. Either way the outcome is the one applying every record in turn gives.
 A shard that cannot ask PDS stops there, and the application applies the rest itself.
 
-How the shards run is a port (`ShardRunner`): in turn in this process, or each in a process
-of its own (streams/forked_shards.py); the domain does not know which.
+How the shards run is a `ShardRunner`: in turn in this process (InTurn, for tests), or each
+in a process of its own (forked.py). Worth it from SHARD_FROM records: below that, the
+processes cost more than they save.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.application.pds import PdsPort, PdsUnavailableError
-from domain.application.uploads import UploadApplier
+from domain.application.upload_records import UploadApplier
 from domain.model.limits import Limits
 from domain.model.nhs_number import NhsNumber
 from domain.model.provenance import Provenance
@@ -34,6 +36,7 @@ from domain.model.record import ChildProtectionRecord, record_id
 from domain.model.uploads import LaUpload, RecordOutcome
 
 R = TypeVar("R")
+SHARD_FROM = 2_000  # records in a file from which shards pay for the processes they start
 
 
 class ShardRunner(Protocol):
@@ -138,3 +141,21 @@ class Prepared:
         if claim in self.known or self.claimed[claim] > 1:
             return None
         return shard.outcomes[index], shard.stored[claim]
+
+
+class ShardedPreparation:
+    """The application's RecordPreparation: a file of `from_records` or more prepared in
+    shards by `runner`, its events put in their stored form by `mapper`."""
+
+    def __init__(self, runner: ShardRunner, mapper: Mapper[UUID],
+                 from_records: int = SHARD_FROM) -> None:
+        self.runner = runner
+        self.mapper = mapper
+        self.from_records = from_records
+
+    def prepare(self, upload: LaUpload, pds: PdsPort, provenance: Provenance, now: datetime,
+                limits: Limits, known: set[UUID]) -> Prepared | None:
+        if len(upload.records) < self.from_records:
+            return None
+        return Prepared(self.runner.run(ShardWork(upload, pds, provenance, now, self.mapper,
+                                                  limits)), known)
