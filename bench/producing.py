@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from confluent_kafka import Producer
 
-from streams.avro.stored import Message
+from streams.avro.stored import Outgoing
 from streams.relay.relay import POLL_EVERY
 
 
-def produce_each(producer: Producer, messages: list[Message]) -> None:
+def produce_each(producer: Producer, messages: list[Outgoing]) -> None:
     """Every message into librdkafka's queue (not waiting for its acknowledgement)."""
     produce, poll = producer.produce, producer.poll
     for start in range(0, len(messages), POLL_EVERY):

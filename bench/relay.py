@@ -32,7 +32,7 @@ from domain.application.app import CpisApplication
 from domain.model.uploads import MAX_RECORDS
 from streams.avro.codec import encode_event, message_key
 from streams.avro.registry import SchemaRegistry
-from streams.avro.stored import Message
+from streams.avro.stored import Outgoing
 from streams.bootstrap import build_application, build_relay, topics_of
 from streams.kafka.admin import ensure_topics
 from streams.kafka.topics import Topics
@@ -61,7 +61,7 @@ def run(settings: Settings, events: int = 40_000) -> Result:
     return result(len(stored), runs, baselines, transactional)
 
 
-def interleaved(app: CpisApplication, rounds: list[Settings], messages: list[Message]
+def interleaved(app: CpisApplication, rounds: list[Settings], messages: list[Outgoing]
                 ) -> tuple[list[Round], list[Round], list[Round]]:
     """A relay round, then plain produce, then the transactional yardstick, ROUNDS times:
     this shared machine's speed drifts within a run (the speed probe moved 0.19-0.38 s in
@@ -145,7 +145,7 @@ def relay_round(settings: Settings, app: CpisApplication) -> Round:
 
 
 def plain_messages(app: CpisApplication, stored: Sequence[Notification], topics: Topics
-                   ) -> list[Message]:
+                   ) -> list[Outgoing]:
     """(topic, value, key) of each stored event, encoded by the domain path."""
     registry = SchemaRegistry()
     messages = []
@@ -187,7 +187,7 @@ def plain_producer(bootstrap: str, topics: set[str], undelivered: Undelivered) -
     return producer
 
 
-def produce_all(producer: Producer, messages: list[Message], undelivered: Undelivered) -> None:
+def produce_all(producer: Producer, messages: list[Outgoing], undelivered: Undelivered) -> None:
     """Produce (bench/producing.py) and wait for every acknowledgement; a message not
     delivered fails the run."""
     produce_each(producer, messages)
@@ -197,13 +197,13 @@ def produce_all(producer: Producer, messages: list[Message], undelivered: Undeli
                            f" failed ({undelivered.errors[:1]})")
 
 
-def produce_plain(bootstrap: str, messages: list[Message]) -> None:
+def produce_plain(bootstrap: str, messages: list[Outgoing]) -> None:
     """All the messages produced by a new producer (to load a benchmark's topics)."""
     undelivered = Undelivered()
     produce_all(new_producer(bootstrap, undelivered), messages, undelivered)
 
 
-def baseline_round(bootstrap: str, messages: list[Message]) -> Round:
+def baseline_round(bootstrap: str, messages: list[Outgoing]) -> Round:
     """(start-up seconds, producing seconds, CPU split while producing) of plain produce,
     timed as the relay is: from its first message to its last acknowledgement, the
     producer's start-up apart."""

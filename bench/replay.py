@@ -22,7 +22,7 @@ from domain.model.record import ChildProtectionRecord as Record
 from domain.model.record import record_id
 from streams.avro.codec import encode_event
 from streams.avro.registry import SchemaRegistry
-from streams.avro.stored import Message
+from streams.avro.stored import Outgoing
 from streams.bootstrap import build_view_store, topics_of
 from streams.kafka.admin import ensure_topics
 from streams.kafka.assign import assign_at_once
@@ -35,10 +35,10 @@ ACCESSES_PER_CHILD = 4
 R: Any = Record
 
 
-def synthetic_messages(topics: Any, events: int) -> list[Message]:
+def synthetic_messages(topics: Any, events: int) -> list[Outgoing]:
     """(topic, value, key) of a plan and its accesses for child after child."""
     registry = SchemaRegistry()
-    out: list[Message] = []
+    out: list[Outgoing] = []
     at = datetime(2026, 11, 1, tzinfo=UTC)
     children = synthetic_nhs_numbers(events // (1 + ACCESSES_PER_CHILD) + 1, start=200_000)
     for nhs in children:

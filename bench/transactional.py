@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 from bench.common import timed
 from bench.cpu import Round, cpu_split
 from bench.producing import produce_each
-from streams.avro.stored import Message
+from streams.avro.stored import Outgoing
 from streams.relay.relay import TRANSACTION_EVENTS, producer_settings
 
 
@@ -31,7 +31,7 @@ def transactional_producer(bootstrap: str, topics: set[str]) -> Producer:
     return producer
 
 
-def produce_in_transactions(producer: Producer, messages: list[Message],
+def produce_in_transactions(producer: Producer, messages: list[Outgoing],
                             transaction_events: int = TRANSACTION_EVENTS) -> None:
     """Every message (bench/producing.py), `transaction_events` a transaction, each
     committed (a commit raises when a message of its transaction was not delivered)."""
@@ -41,7 +41,7 @@ def produce_in_transactions(producer: Producer, messages: list[Message],
         producer.commit_transaction(60)
 
 
-def transactional_round(bootstrap: str, messages: list[Message]) -> Round:
+def transactional_round(bootstrap: str, messages: list[Outgoing]) -> Round:
     """(start-up seconds, producing seconds, CPU split while producing), timed as the relay
     is: from the first message to the last commit."""
     producer: list[Producer] = []

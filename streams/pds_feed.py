@@ -20,7 +20,7 @@ from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 from streams.avro.registry import AvroError, SchemaRegistry
 from streams.projection.projector import KafkaDeadLetters, as_message
-from streams.projection.writer import Message
+from streams.projection.writer import Consumed
 from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class PdsFeedFollower:
             self.consumer.close()
         return self.applied
 
-    def _apply(self, batch: list[Message]) -> None:
+    def _apply(self, batch: list[Consumed]) -> None:
         for message in batch:
             try:
                 change = decode_change(self.registry, message.value or b"")

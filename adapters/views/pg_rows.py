@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.application.projections import AccessRow, NotificationRow, PlanRow
 from domain.model.access import Access
-from domain.model.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.model.authors import Author, author_fields, author_from_fields
 from domain.model.local_authority import LocalAuthority
 from domain.model.nhs_number import NhsNumber
 from domain.model.notifications import NotificationDue, NotificationKind
@@ -17,27 +17,16 @@ from domain.model.plans import Plan, PlanDates, PlanType, Subject
 
 
 def author_json(author: Author) -> dict[str, Any]:
-    if isinstance(author, PersonAuthor):
-        return {"kind": "person", "sds_user_id": author.sds_user_id,
-                "role_profile_id": author.role_profile_id, "job_role_code": author.job_role_code,
-                "job_role_name": author.job_role_name, "prefix": author.name.prefix,
-                "given": author.name.given, "family": author.name.family,
-                "organisation_ods": author.organisation_ods,
-                "organisation_name": author.organisation_name}
-    return {"kind": "system", "asid": author.asid, "organisation_ods": author.organisation_ods,
-            "organisation_name": author.organisation_name}
+    return author_fields(author)
 
 
 def author_from_json(data: dict[str, Any]) -> Author:
-    if data["kind"] == "system":
-        return SystemAuthor(data["asid"], data["organisation_ods"], data["organisation_name"])
-    return PersonAuthor(
-        sds_user_id=data["sds_user_id"], job_role_code=data["job_role_code"],
-        job_role_name=data["job_role_name"],
-        name=PersonName(data["given"], data["family"], data["prefix"]),
-        organisation_ods=data["organisation_ods"], organisation_name=data["organisation_name"],
-        role_profile_id=data["role_profile_id"],
-    )
+    if "kind" in data:  # a row written before authors had one form
+        data = {_RENAMED.get(k, k): v for k, v in data.items() if k != "kind"}
+    return author_from_fields(data)
+
+
+_RENAMED = {"prefix": "name_prefix", "given": "given_name", "family": "family_name"}
 
 
 def plan_params(nhs_number: str, plan: Plan, version: int,

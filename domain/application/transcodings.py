@@ -17,7 +17,13 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.model.access import Access
-from domain.model.authors import PersonAuthor, PersonName, SystemAuthor
+from domain.model.authors import (
+    PersonAuthor,
+    PersonName,
+    SystemAuthor,
+    author_fields,
+    author_from_fields,
+)
 from domain.model.local_authority import LocalAuthority
 from domain.model.nhs_number import NhsNumber
 from domain.model.plans import Plan, PlanDates, PlanType, Subject
@@ -68,6 +74,21 @@ class EnumAsName(Transcoding):
         return self.enum_cls[data]
 
 
+class AuthorAsFields(Transcoding):
+    """An author in its one flat form (domain/model/authors.py). Events stored before then
+    hold a person's name as a nested PersonName, which still reads."""
+
+    def __init__(self, cls: type[Any], name: str) -> None:
+        self.type = cls
+        self.name = name
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return author_fields(obj)
+
+    def decode(self, data: Any) -> Any:
+        return self.type(**data) if "name" in data else author_from_fields(data)
+
+
 class NhsNumberAsStr(Transcoding):
     type = NhsNumber
     name = "nhs_number"
@@ -95,9 +116,7 @@ DATACLASS_NAMES: dict[type[Any], str] = {
     PlanDates: "plan_dates",
     Subject: "subject",
     Plan: "plan",
-    PersonName: "person_name",
-    PersonAuthor: "person_author",
-    SystemAuthor: "system_author",
+    PersonName: "person_name",  # in events stored before authors had one form
     Access: "access",
     Provenance: "provenance",
     Refusal: "refusal",
@@ -114,6 +133,8 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     for cls, name in DATACLASS_NAMES.items():
         transcoder.register(DataclassAsDict(cls, name))
+    transcoder.register(AuthorAsFields(PersonAuthor, "person_author"))
+    transcoder.register(AuthorAsFields(SystemAuthor, "system_author"))
     for enum_cls, name in ENUM_NAMES.items():
         transcoder.register(EnumAsValue(enum_cls, name))
     for enum_cls, name in ENUMS_BY_NAME.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from domain.model.errors import InvalidAuthorError
 
@@ -91,3 +92,29 @@ class SystemAuthor:
 
 
 Author = PersonAuthor | SystemAuthor
+
+
+def author_fields(author: Author) -> dict[str, str | None]:
+    """The one flat form of an author, wherever one is written down (the Avro events and
+    topics, the views, events stored as JSON)."""
+    if isinstance(author, SystemAuthor):
+        return {"asid": author.asid, "organisation_ods": author.organisation_ods,
+                "organisation_name": author.organisation_name}
+    return {"sds_user_id": author.sds_user_id, "role_profile_id": author.role_profile_id,
+            "job_role_code": author.job_role_code, "job_role_name": author.job_role_name,
+            "name_prefix": author.name.prefix, "given_name": author.name.given,
+            "family_name": author.name.family, "organisation_ods": author.organisation_ods,
+            "organisation_name": author.organisation_name}
+
+
+def author_from_fields(fields: dict[str, Any]) -> Author:
+    if "asid" in fields:
+        return SystemAuthor(fields["asid"], fields["organisation_ods"],
+                            fields["organisation_name"])
+    return PersonAuthor(
+        sds_user_id=fields["sds_user_id"], job_role_code=fields["job_role_code"],
+        job_role_name=fields["job_role_name"],
+        name=PersonName(fields["given_name"], fields["family_name"], fields.get("name_prefix")),
+        organisation_ods=fields["organisation_ods"],
+        organisation_name=fields["organisation_name"],
+        role_profile_id=fields.get("role_profile_id"))

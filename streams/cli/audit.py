@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.application import audit
+from domain.application import audit_reads as reads_report
 from domain.application.answers import ShownPlan
 from domain.model.access import Access
 from domain.model.errors import DomainError
@@ -164,10 +165,10 @@ def audit_query(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def audit_reads(settings: Settings, args: argparse.Namespace) -> int:
+def audit_accesses(settings: Settings, args: argparse.Namespace) -> int:
     app = build_application(settings, read_only=True)
     try:
-        report = audit.reads_by_organisation(app, args.start, args.end, args.org,
+        report = reads_report.reads_by_organisation(app, args.start, args.end, args.org,
                                              audit.Clock(args.clock))
     except audit.AuditError as error:
         print(f"cpis: {error}")
@@ -233,7 +234,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="effective: when the care setting asked (default); recorded: "
                        "when CP-IS stored it")
     for sub, handler in ((history, audit_history), (at, audit_at), (query, audit_query),
-                         (reads, audit_reads)):
+                         (reads, audit_accesses)):
         sub.add_argument("--json", action="store_true",
                          help="JSON lines with every field, instead of a table")
         sub.set_defaults(handler=handler)

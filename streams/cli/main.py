@@ -9,20 +9,14 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from starlette.applications import Starlette
-
 from adapters.hl7v3.endpoints import EndpointRegistry, EndpointRegistryError
-from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.quarantine import Quarantine
 from domain.model.errors import DomainError
 from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import (
     build_application,
-    build_notification_sender,
     build_projector,
-    build_query_service,
     build_relay,
-    build_upload_receiver,
     build_view_store,
     topics_of,
 )
@@ -30,9 +24,9 @@ from streams.cli.audit import add_commands as add_audit_commands
 from streams.cli.demo import run_demo
 from streams.cli.output import json_lines, table
 from streams.cli.pds import add_commands as add_identity_commands
-from streams.gc_tuning import fewer_collections
 from streams.kafka.admin import ensure_topics
 from streams.logs import configure_logging, log_config
+from streams.mesh_poller import run_mesh_poller
 from streams.projection.projector import DEFAULT_INSTANCE
 from streams.projection.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.projection.replay import ReplayStoppedError, replay
@@ -41,13 +35,11 @@ from streams.relay.relay import TRANSACTION_EVENTS as RELAY_TRANSACTION
 from streams.relay.relay import MessageTooLargeError
 from streams.serve.http import (
     ListenError,
-    build_http_app,
     check_plain_http_host,
     serve_http,
     server_config,
 )
 from streams.settings import Settings, SettingsError, load_settings
-from streams.waiting import sleep_unless_stopped
 
 log = logging.getLogger("cpis")
 
@@ -151,7 +143,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log.info("serving the CP-IS NHS query on %s://%s:%d/cpisquery (%s event store, "
              "%d worker(s), endpoints from %s)", scheme, host, port, settings.event_store,
              args.workers, settings.endpoints_file)
-    serve_http(server_config("streams.cli.main:http_app_from_env", host, port, args.workers,
+    serve_http(server_config("streams.serve.http:app_from_env", host, port, args.workers,
                              settings.http_limits, tls,
                              log_config(settings.log_format, settings.log_level)))
     return 0
@@ -164,37 +156,9 @@ def _positive(text: str) -> int:
     return number
 
 
-def http_app_from_env() -> Starlette:
-    """The HTTP app of one `cpis serve` worker, from the environment's settings."""
-    settings = load_settings()
-    app = build_application(settings)
-    return build_http_app(build_query_service(settings, app), settings.http_limits,
-                          on_close=app.close)
-
-
 def _mesh(settings: Settings, args: argparse.Namespace) -> int:
     """Poll the CP-IS inbox and send due notifications, every CPIS_MESH_POLL_SECONDS."""
-    stop: StopFlag = args.stop
-    mailbox = Mailbox(settings.require_mesh())
-    app = build_application(settings)
-    try:
-        receiver = build_upload_receiver(settings, app, mailbox)
-        sender = build_notification_sender(settings, mailbox)
-        sender.outbox.setup()
-        while not stop():
-            with fewer_collections():  # a large upload makes objects by the hundred thousand
-                polled = receiver.poll_once()
-            sent = sender.send_due()
-            log.info("mesh: %d uploads (%d records, %d files refused, %d quarantined, %d "
-                     "error reports) %s; notifications %d sent, %d failed", polled.uploads,
-                     polled.records, polled.rejected_files, polled.quarantined, polled.reports,
-                     polled.by_code or "", sent.sent, sent.failed)
-            if args.once:
-                break
-            sleep_unless_stopped(settings.mesh_poll_seconds, stop)
-    finally:
-        mailbox.close()
-        app.close()
+    run_mesh_poller(settings, args.stop, args.once)
     return 0
 
 

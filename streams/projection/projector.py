@@ -31,7 +31,7 @@ from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro.registry import SchemaRegistry
 from streams.gc_tuning import fewer_collections
 from streams.kafka.topics import Topics
-from streams.projection.writer import Message, apply_messages
+from streams.projection.writer import Consumed, apply_messages
 from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class KafkaDeadLetters:
         self.producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
         self.count = 0
 
-    def send(self, message: Message, reason: str) -> None:
+    def send(self, message: Consumed, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition,
                     message.offset, reason)
         self.producer.produce(self.topic, key=message.key, value=message.value, headers=[
@@ -74,8 +74,8 @@ class KafkaDeadLetters:
             raise RuntimeError("dead-letter messages not delivered; batch not committed")
 
 
-def as_message(m: KafkaMessage) -> Message:
-    return Message(str(m.topic()), int(m.partition() or 0), int(m.offset() or 0), m.key(),
+def as_message(m: KafkaMessage) -> Consumed:
+    return Consumed(str(m.topic()), int(m.partition() or 0), int(m.offset() or 0), m.key(),
                    m.value())
 
 
@@ -165,7 +165,7 @@ class Projector:
             self.consumer.close()
         return self.applied
 
-    def _consume(self) -> list[Message]:
+    def _consume(self) -> list[Consumed]:
         messages = self.consumer.consume(self.config.batch_size, 0.5)
         good = []
         for m in messages:
@@ -181,7 +181,7 @@ class Projector:
         return good
 
     def _apply_or_rewind(self, conn: psycopg.Connection[dict[str, object]],
-                         batch: list[Message]) -> psycopg.Connection[dict[str, object]]:
+                         batch: list[Consumed]) -> psycopg.Connection[dict[str, object]]:
         try:
             self._apply(conn, batch)
         except psycopg.OperationalError as error:
@@ -202,7 +202,7 @@ class Projector:
                 log.warning("view store still unavailable: %s", error)
                 time.sleep(1.0)
 
-    def _apply(self, conn: psycopg.Connection[dict[str, object]], batch: list[Message]) -> None:
+    def _apply(self, conn: psycopg.Connection[dict[str, object]], batch: list[Consumed]) -> None:
         with conn.transaction():
             generation = self.store.active_generation(conn)
             if generation != self.generation:

@@ -40,7 +40,7 @@ from streams.kafka.assign import assign_at_once
 from streams.kafka.topics import Topics
 from streams.logs import configure_logging
 from streams.projection.projector import as_message
-from streams.projection.writer import CountingDeadLetters, Message, apply_messages
+from streams.projection.writer import Consumed, CountingDeadLetters, apply_messages
 from streams.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -187,11 +187,11 @@ def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
 
 
 def _consume(consumer: Consumer, batch_size: int, pending: set[Partition],
-             wait: float = 1.0) -> list[Message]:
+             wait: float = 1.0) -> list[Consumed]:
     """Up to `batch_size` messages, within `wait` seconds; back at once when every partition
     has reached its end. (One consume call would wait out its timeout for a last, short
     batch, the partitions' ends counting as messages: a second per worker, idle.)"""
-    batch: list[Message] = []
+    batch: list[Consumed] = []
     deadline = time.monotonic() + wait
     while pending and len(batch) < batch_size:
         left = deadline - time.monotonic()

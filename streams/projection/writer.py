@@ -27,7 +27,7 @@ POISON = (ValueError, TypeError, KeyError)  # AvroError, UnknownEventError, Doma
 Offsets = dict[tuple[str, int], int]
 
 
-class Message(NamedTuple):
+class Consumed(NamedTuple):
     """The parts of a Kafka message the views need (decoupled from confluent-kafka); a
     named tuple, as a replay makes one per message (a third the cost of a frozen
     dataclass)."""
@@ -40,7 +40,7 @@ class Message(NamedTuple):
 
 
 class DeadLetters(Protocol):
-    def send(self, message: Message, reason: str) -> None: ...
+    def send(self, message: Consumed, reason: str) -> None: ...
 
     def flush(self) -> None: ...
 
@@ -51,7 +51,7 @@ class CountingDeadLetters:
     def __init__(self) -> None:
         self.count = 0
 
-    def send(self, message: Message, reason: str) -> None:
+    def send(self, message: Consumed, reason: str) -> None:
         self.count += 1
         log.warning("skipping poison message %s[%d]@%d: %s", message.topic, message.partition,
                     message.offset, reason)
@@ -60,7 +60,7 @@ class CountingDeadLetters:
         return None
 
 
-def apply_messages(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
+def apply_messages(views: PostgresViews, messages: list[Consumed], registry: SchemaRegistry,
                    dead_letters: DeadLetters, bounds: AccessBounds | None = None) -> Offsets:
     """Apply the batch in the caller's transaction; return the next offset per partition.
     Each notification is kept with the message (topic, partition, offset) that caused it.
@@ -90,8 +90,8 @@ def touched_numbers(events: list[Any]) -> set[str]:
     return {n.value for n in numbers if isinstance(n, NhsNumber)}
 
 
-def decode_messages(messages: list[Message], registry: SchemaRegistry
-                    ) -> tuple[list[tuple[Message, Any]], list[tuple[Message, str]]]:
+def decode_messages(messages: list[Consumed], registry: SchemaRegistry
+                    ) -> tuple[list[tuple[Consumed, Any]], list[tuple[Consumed, str]]]:
     """(each message with its domain event, in order; poison messages with their reasons)."""
     decoded, poison = [], []
     for message in messages:
@@ -102,22 +102,22 @@ def decode_messages(messages: list[Message], registry: SchemaRegistry
     return decoded, poison
 
 
-def decode_message(message: Message, registry: SchemaRegistry) -> Any:
+def decode_message(message: Consumed, registry: SchemaRegistry) -> Any:
     name, record = registry.decode(message.value or b"")
     event, _ = decode_event(name, record)
     return event
 
 
-def source_of(message: Message) -> Source:
+def source_of(message: Consumed) -> Source:
     """Where the notifications a message causes came from: its topic, partition, offset."""
     return message.topic, message.partition, message.offset
 
 
-def next_offsets(messages: list[Message]) -> Offsets:
+def next_offsets(messages: list[Consumed]) -> Offsets:
     return {(m.topic, m.partition): m.offset + 1 for m in messages}
 
 
-def apply_one_by_one(views: PostgresViews, messages: list[Message], registry: SchemaRegistry,
+def apply_one_by_one(views: PostgresViews, messages: list[Consumed], registry: SchemaRegistry,
                      dead_letters: DeadLetters) -> Offsets:
     """Apply each message in its own savepoint, dead-lettering the ones that fail."""
     for message in messages:

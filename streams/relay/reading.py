@@ -22,15 +22,11 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 from adapters.event_store.event_log import LogRow, event_log
 from domain.application.app import CpisApplication
 from domain.model.notifications import notifications_due
-from streams.avro.codec import (
-    UnknownEventError,
-    encode_event,
-    encode_notification,
-    message_key,
-)
+from streams.avro.codec import UnknownEventError, encode_event, message_key
 from streams.avro.mapper import AvroEventMapper
 from streams.avro.registry import AvroError, SchemaRegistry
-from streams.avro.stored import Message, StoredMessages
+from streams.avro.stored import Outgoing, StoredMessages
+from streams.avro.values import encode_notification
 from streams.kafka.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -40,7 +36,7 @@ log = logging.getLogger(__name__)
 class Batch:
     """Kafka messages of the stored events after a position, up to `last_position`."""
 
-    messages: list[Message]
+    messages: list[Outgoing]
     last_position: int
     events: int
 
@@ -68,12 +64,12 @@ class BatchEncoder:
         messages = self.stored.messages(rows, self._domain_messages)
         return Batch(messages, rows[-1][0] if rows else after, len(rows))
 
-    def _domain_messages(self, rows: list[LogRow]) -> list[list[Message]]:
+    def _domain_messages(self, rows: list[LogRow]) -> list[list[Outgoing]]:
         """The messages of each event rebuilt: its own, then the LA notifications it
         causes."""
         return [self._rebuilt(n) for n in self.log.notifications_of(rows)]
 
-    def _rebuilt(self, notification: Notification) -> list[Message]:
+    def _rebuilt(self, notification: Notification) -> list[Outgoing]:
         try:
             event = self.app.mapper.to_domain_event(notification)
         except (MapperDeserialisationError, AvroError, UnknownEventError, ValueError,

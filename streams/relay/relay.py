@@ -31,7 +31,7 @@ from confluent_kafka import (
 )
 from eventsourcing.persistence import PersistenceError
 
-from streams.avro.stored import Message
+from streams.avro.stored import Outgoing
 from streams.gc_tuning import fewer_collections
 from streams.kafka.admin import MAX_MESSAGE_BYTES
 from streams.kafka.assign import assign_at_once
@@ -68,7 +68,7 @@ class MessageTooLargeError(RuntimeError):
     """A stored event too large for Kafka: retrying cannot help, so the relay stops, its
     position at the last committed batch (nothing after it is published or lost)."""
 
-    def __init__(self, message: Message, limit: int, committed: int) -> None:
+    def __init__(self, message: Outgoing, limit: int, committed: int) -> None:
         topic, value, key = message
         super().__init__(
             f"cannot publish an event of {len(value):,} bytes (key {key.decode()!r}) to "
@@ -258,7 +258,7 @@ class Relay:
             raise
 
     @staticmethod
-    def _produce_when_queued(producer: Producer, message: Message) -> None:
+    def _produce_when_queued(producer: Producer, message: Outgoing) -> None:
         """Produce, when librdkafka's queue has room (it is sending the messages before)."""
         while True:
             try:

@@ -103,6 +103,18 @@ def _client(address: Any) -> str:
     return f"{address[0]}:{address[1]}" if address else "-"
 
 
+def app_from_env() -> Starlette:
+    """The HTTP app of one `cpis serve` worker, built from the environment's settings (each
+    worker process builds its own application and database connections)."""
+    from streams.bootstrap import build_application, build_query_service
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    app = build_application(settings)
+    return build_http_app(build_query_service(settings, app), settings.http_limits,
+                          on_close=app.close)
+
+
 def build_http_app(service: Hl7QueryService, limits: HttpLimits = DEFAULT_LIMITS,
                    on_close: Callable[[], None] = lambda: None) -> Starlette:
     async def query(request: Request) -> Response:

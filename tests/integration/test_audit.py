@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.application import audit
+from domain.application import audit, audit_reads
 from domain.application.app import CpisApplication
 from domain.application.queries import QueryRequest
 from domain.model.provenance import Channel, Provenance
@@ -183,26 +183,26 @@ def test_reads_by_organisation_over_a_period_by_either_clock(app: CpisApplicatio
             (20, person("3", "RYY02"), A, False), (30, person("5", "A99001"), A, True),
             (60 * 48, person("4"), A, False)):
         ask(app, nhs, who, minutes, f"{nhs}{minutes}", silent)
-    rows = audit.reads_by_organisation(app, T0, T0 + timedelta(days=1)).rows
+    rows = audit_reads.reads_by_organisation(app, T0, T0 + timedelta(days=1)).rows
     assert [(r.ods_code, r.accesses, r.silent_reads, r.nhs_numbers) for r in rows] == [
         ("RXX01", 2, 0, 2), ("RYY02", 1, 0, 1), ("A99001", 0, 1, 1)]
-    only = audit.reads_by_organisation(app, T0, T0 + timedelta(days=3), "rxx01").rows
+    only = audit_reads.reads_by_organisation(app, T0, T0 + timedelta(days=3), "rxx01").rows
     assert [(r.ods_code, r.accesses) for r in only] == [("RXX01", 3)]
     # by the recorded clock (the store's real time), nothing was stored on 2026-11-01
-    by_storage = audit.reads_by_organisation(app, T0, T0 + timedelta(days=1), clock=(
+    by_storage = audit_reads.reads_by_organisation(app, T0, T0 + timedelta(days=1), clock=(
         audit.Clock.RECORDED)).rows
     assert by_storage == [] or T0.date() == datetime.now(UTC).date()
     # the period's end is not included
-    edge = audit.reads_by_organisation(app, T0 + timedelta(minutes=10),
+    edge = audit_reads.reads_by_organisation(app, T0 + timedelta(minutes=10),
                                        T0 + timedelta(minutes=20)).rows
     assert [(r.ods_code, r.accesses) for r in edge] == [("RXX01", 1)]
 
 
 def test_an_empty_or_backward_period_is_refused(app: CpisApplication) -> None:
     with pytest.raises(audit.AuditError, match="the period is empty"):
-        audit.reads_by_organisation(app, T0, T0)
+        audit_reads.reads_by_organisation(app, T0, T0)
     with pytest.raises(audit.AuditError, match="is not before"):
-        audit.reads_by_organisation(app, T0 + timedelta(days=1), T0)
+        audit_reads.reads_by_organisation(app, T0 + timedelta(days=1), T0)
 
 
 def test_an_event_that_cannot_be_read_is_reported_and_the_rest_goes_on(
@@ -219,6 +219,6 @@ def test_an_event_that_cannot_be_read_is_reported_and_the_rest_goes_on(
     assert held is not None
     assert held.version == 3
     assert held.unreadable_after[0].startswith("v4 (InformationAccessed): ")
-    report = audit.reads_by_organisation(app, T0 - timedelta(days=1), T0 + timedelta(days=1))
+    report = audit_reads.reads_by_organisation(app, T0 - timedelta(days=1), T0 + timedelta(days=1))
     assert [(r.ods_code, r.accesses) for r in report.rows] == [("RXX01", 1)]
     assert len(report.unreadable) == 1

@@ -17,7 +17,12 @@ from adapters.views.postgres import PostgresViews, PostgresViewStore
 from domain.model.notifications import NotificationDue
 from streams.avro.codec import encode_event
 from streams.avro.registry import SchemaRegistry
-from streams.projection.writer import CountingDeadLetters, Message, apply_messages, apply_one_by_one
+from streams.projection.writer import (
+    Consumed,
+    CountingDeadLetters,
+    apply_messages,
+    apply_one_by_one,
+)
 from streams.settings import PostgresSettings
 from tests.avro_samples import sample_notification, sample_record_events
 from tests.builders import plan
@@ -231,7 +236,7 @@ def test_the_view_writer_keeps_each_notification_with_its_message(
 ) -> None:
     event = sample_record_events()["uk.nhs.cpis.events.InformationAccessed"]
     registry = SchemaRegistry()
-    message = Message(TOPIC, 2, 41, b"key", registry.encode(*encode_event(event, 7)))
+    message = Consumed(TOPIC, 2, 41, b"key", registry.encode(*encode_event(event, 7)))
     apply = apply_messages if path == "batch" else apply_one_by_one
     with store.connect() as conn:
         views = PostgresViews(conn, store.schema, 1)

@@ -22,7 +22,7 @@ from domain.model.plans import PlanType
 from streams.avro.codec import encode_event
 from streams.avro.registry import SchemaRegistry
 from streams.projection import writer as view_writer
-from streams.projection.writer import CountingDeadLetters, Message, apply_messages
+from streams.projection.writer import Consumed, CountingDeadLetters, apply_messages
 from streams.settings import PostgresSettings
 from tests.avro_samples import sample_notification, sample_record_events
 from tests.builders import CHILD, LA_A, LA_B, OTHER_CHILD, access, person, plan, system
@@ -127,7 +127,7 @@ def test_a_batch_applied_one_by_one_leaves_its_numbers_to_be_counted(
     views, _ = two_generations
     event = sample_record_events()["uk.nhs.cpis.events.InformationAccessed"]
     registry = SchemaRegistry()
-    message = Message("accesses", 0, 0, b"key", registry.encode(*encode_event(event, 1)))
+    message = Consumed("accesses", 0, 0, b"key", registry.encode(*encode_event(event, 1)))
 
     def failing_in_a_batch(event: Any, updates: ViewUpdates) -> None:
         if isinstance(updates, ViewBatch):

@@ -12,16 +12,9 @@ from domain.model.event_id_claims import EventIdClaim
 from domain.model.record import ChildProtectionRecord as Record
 from domain.model.refusals import UnnumberedRefusal
 from domain.model.upload_ledger import UploadLedger
-from streams.avro.codec import (
-    CODECS,
-    NOTIFICATION_SCHEMA,
-    UnknownEventError,
-    decode_event,
-    decode_notification,
-    encode_event,
-    encode_notification,
-)
+from streams.avro.codec import CODECS, UnknownEventError, decode_event, encode_event
 from streams.avro.registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
+from streams.avro.values import NOTIFICATION_SCHEMA, decode_notification, encode_notification
 from streams.pds_feed import SCHEMA as PDS_SCHEMA
 from streams.pds_feed import decode_change, encode_change
 from tests.avro_samples import (

@@ -14,7 +14,7 @@ from lxml import etree
 from adapters.mesh.la_file import FileRejectedError, parse_la_file
 from adapters.pds.feed_file import read_changes
 from adapters.pds.synthetic import SyntheticPds
-from domain.application import audit
+from domain.application import audit, audit_reads
 from domain.application.app import CpisApplication
 from domain.application.identity import apply_identity_change
 from domain.model.errors import DomainError
@@ -141,4 +141,4 @@ def everything_reads_back(app: CpisApplication) -> None:
         record.current_plans(T0)
         audit.full_history(app, number)
         audit.record_at(app, number, T0 + timedelta(days=1))
-    audit.accesses_by_organisation(app, T0 - timedelta(days=400), T0 + timedelta(days=400))
+    audit_reads.accesses_by_organisation(app, T0 - timedelta(days=400), T0 + timedelta(days=400))

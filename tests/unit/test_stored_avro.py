@@ -23,7 +23,7 @@ from streams.avro.codec import encode_event, message_key
 from streams.avro.mapper import AvroEventMapper
 from streams.avro.registry import SchemaRegistry
 from streams.avro.stored import (
-    Message,
+    Outgoing,
     StoredMessages,
     _long,
     _read_long,
@@ -41,11 +41,11 @@ TOPICS = Topics()
 STORED = StoredMessages(REGISTRY, TOPICS.stored_topics)
 
 
-def fast_path(stored: StoredEvent, position: int) -> Message | None:
+def fast_path(stored: StoredEvent, position: int) -> Outgoing | None:
     """The stored event's message by the fast path; None where it hands it to the domain."""
     handed: list[LogRow] = []
 
-    def domain(rows: list[LogRow]) -> list[list[Message]]:
+    def domain(rows: list[LogRow]) -> list[list[Outgoing]]:
         handed.extend(rows)
         return [[] for _ in rows]
 
@@ -55,7 +55,7 @@ def fast_path(stored: StoredEvent, position: int) -> Message | None:
     return None if handed else messages[0]
 
 
-def both_paths(event: Any, position: int = 41) -> tuple[Message | None, Message]:
+def both_paths(event: Any, position: int = 41) -> tuple[Outgoing | None, Outgoing]:
     fast = fast_path(MAPPER.to_stored_event(event), position)
     name, record = encode_event(event, position)
     return fast, (TOPICS.for_event(event), REGISTRY.encode(name, record),
@@ -133,7 +133,7 @@ def test_the_rows_the_domain_rebuilds_are_asked_for_together_and_kept_in_order()
     rows = [(i, s.state) for i, s in enumerate(order, start=1)]
     asked: list[list[LogRow]] = []
 
-    def domain(handed: list[LogRow]) -> list[list[Message]]:
+    def domain(handed: list[LogRow]) -> list[list[Outgoing]]:
         asked.append(handed)  # two messages for each: its own and a notification
         return [[("rebuilt", b"%d" % row[0], b"a"), ("rebuilt", b"%d" % row[0], b"b")]
                 for row in handed]

@@ -1,0 +1,44 @@
+"""`cpis mesh`: the MESH poller. Each round: take every message in CP-IS's inbox (an LA
+upload, or an error report about something CP-IS sent; adapters/mesh/upload_receiver.py),
+then send the local-authority notifications that are due (adapters/mesh/
+notification_sender.py); then wait CPIS_MESH_POLL_SECONDS, until stopped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from adapters.mesh.mailbox import Mailbox
+from streams.bootstrap import (
+    build_application,
+    build_notification_sender,
+    build_upload_receiver,
+)
+from streams.gc_tuning import fewer_collections
+from streams.settings import Settings
+from streams.waiting import sleep_unless_stopped
+
+log = logging.getLogger("cpis.mesh")
+
+
+def run_mesh_poller(settings: Settings, stop: Callable[[], bool], once: bool = False) -> None:
+    mailbox = Mailbox(settings.require_mesh())
+    app = build_application(settings)
+    try:
+        receiver = build_upload_receiver(settings, app, mailbox)
+        sender = build_notification_sender(settings, mailbox)
+        sender.outbox.setup()
+        while not stop():
+            with fewer_collections():  # a large upload makes objects by the hundred thousand
+                polled = receiver.poll_once()
+            sent = sender.send_due()
+            log.info("mesh: %d uploads (%d records, %d files refused, %d quarantined, %d "
+                     "error reports) %s; notifications %d sent, %d failed", polled.uploads,
+                     polled.records, polled.rejected_files, polled.quarantined, polled.reports,
+                     polled.by_code or "", sent.sent, sent.failed)
+            if once:
+                break
+            sleep_unless_stopped(settings.mesh_poll_seconds, stop)
+    finally:
+        mailbox.close()
+        app.close()
