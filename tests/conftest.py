@@ -41,7 +41,7 @@ def clock() -> Clock:
     params=[
         "memory",
         "sqlite",
-        pytest.param("postgres", marks=pytest.mark.integration),
+        "postgres",
     ]
 )
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
@@ -111,12 +111,22 @@ def mesh(mesh_sandbox: tuple[str, str]) -> tuple[str, str]:
     return mesh_sandbox
 
 
+SERVICE_FIXTURES = {"postgres": "postgres", "kafka": "kafka", "mesh_sandbox": "mesh"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests by folder: integration/ talks to real services, e2e/ runs the whole flow."""
+    """Mark each test by the real services it uses (through its fixtures, or the PostgreSQL
+    case of the every-store tests), and `services` where it uses any: `pytest -m "not
+    services"` is the fast loop. Tests under e2e/ are also marked e2e."""
     for item in items:
-        parts = item.path.parts
-        if "integration" in parts:
-            item.add_marker(pytest.mark.integration)
-        if "e2e" in parts:
+        used = {marker for fixture, marker in SERVICE_FIXTURES.items()
+                if fixture in getattr(item, "fixturenames", ())}
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("store_settings") == "postgres":
+            used.add("postgres")
+        for marker in sorted(used):
+            item.add_marker(getattr(pytest.mark, marker))
+        if used:
+            item.add_marker(pytest.mark.services)
+        if "e2e" in item.path.parts:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.integration)

@@ -265,7 +265,6 @@ def pg_app(pg_settings: Settings, clock: Clock) -> Iterator[CpisApplication]:
         application.close()
 
 
-@pytest.mark.integration
 def test_a_postgres_save_holds_the_events_table_exclusively_until_it_commits(
     pg_app: CpisApplication, postgres: PostgresSettings,
 ) -> None:
@@ -285,7 +284,6 @@ def test_a_postgres_save_holds_the_events_table_exclusively_until_it_commits(
     assert "ExclusiveLock" in modes
 
 
-@pytest.mark.integration
 def test_the_postgres_binary_read_gives_what_the_librarys_read_gives(
     pg_app: CpisApplication,
 ) -> None:
@@ -302,7 +300,6 @@ def test_the_postgres_binary_read_gives_what_the_librarys_read_gives(
     assert all(isinstance(n.state, bytes) for n in recorder.select_notifications(1, 10))
 
 
-@pytest.mark.integration
 def test_a_large_save_is_copied_and_returns_its_notification_ids_in_order(
     pg_app: CpisApplication,
 ) -> None:
@@ -355,7 +352,6 @@ def test_a_command_that_fails_leaves_nothing_behind_in_the_cached_record(
     assert [h.event_name for h in app.history(CHILD)].count("InformationAccessed") == 2
 
 
-@pytest.mark.integration
 def test_a_record_held_in_memory_sees_what_another_process_saved(
     pg_app: CpisApplication, pg_settings: Settings,
 ) -> None:
@@ -375,7 +371,6 @@ def test_a_record_held_in_memory_sees_what_another_process_saved(
         second.close()
 
 
-@pytest.mark.integration
 def test_a_ledger_read_again_from_its_events_finds_each_outcome(
     pg_app: CpisApplication, pg_settings: Settings,
 ) -> None:
@@ -396,7 +391,6 @@ def test_a_ledger_read_again_from_its_events_finds_each_outcome(
         other.close()
 
 
-@pytest.mark.integration
 def test_a_ledger_is_loaded_from_its_latest_snapshot(
     pg_app: CpisApplication, pg_settings: Settings,
 ) -> None:
@@ -441,7 +435,6 @@ def test_a_ledger_is_loaded_from_its_latest_snapshot(
         other.close()
 
 
-@pytest.mark.integration
 def test_a_retry_holds_the_events_table_so_it_cannot_lose_again(pg_app: CpisApplication
                                                                 ) -> None:
     """Inside the block no other writer saves: another application's save waits for it."""

@@ -8,8 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from adapters.event_store.postgres_recorder import COPY_FROM
 from domain.application.queries import QueryRequest
 from domain.model.provenance import Channel, Provenance
@@ -102,7 +100,6 @@ def run_together(settings: Settings) -> None:
         assert p.exitcode == 0
 
 
-@pytest.mark.integration
 def test_concurrent_large_saves_each_hold_the_ids_they_were_copied_with(
         postgres: PostgresSettings) -> None:
     """Ids are taken from the sequence under the table's lock, so saves copied at once from

@@ -28,7 +28,6 @@ from tests.avro_samples import sample_notification, sample_record_events
 from tests.builders import plan
 from tests.services import fresh_schema
 
-pytestmark = pytest.mark.integration
 TOPIC = "cpis.record.accesses"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -28,7 +28,6 @@ from tests.avro_samples import sample_notification, sample_record_events
 from tests.builders import CHILD, LA_A, LA_B, OTHER_CHILD, access, person, plan, system
 from tests.services import fresh_schema
 
-pytestmark = pytest.mark.integration
 NUMBERS, LAS, KEEP = (CHILD, OTHER_CHILD), (LA_A, LA_B), 3
 DAY = datetime(2026, 1, 1, 9, 0)
 Change = tuple[Any, ...]

@@ -18,7 +18,8 @@ from tests.builders import CHILD, LA_B, access, person, plan, system
 from tests.services import fresh_schema
 
 
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(params=["memory", pytest.param(
+    "postgres", marks=[pytest.mark.postgres, pytest.mark.services])])
 def views(request: pytest.FixtureRequest) -> Iterator[Views]:
     if request.param == "memory":
         yield InMemoryViews()
