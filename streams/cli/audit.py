@@ -19,6 +19,7 @@ from domain.model.access import Access
 from domain.model.errors import DomainError
 from domain.model.nhs_number import NhsNumber
 from streams.bootstrap import build_application
+from streams.cli.commands import STORE, Commands, command, json_flag
 from streams.cli.output import UK, json_lines, plural, say, table, uk_time
 from streams.settings import Settings
 
@@ -194,35 +195,34 @@ def audit_accesses(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.unreadable else 0
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    aud = commands.add_parser(
-        "audit", help="the operator audit trail (reads the event store; creates nothing)",
-        description="Reports over the event store. Needs the store the services write to: "
-        "CPIS_EVENT_STORE with CPIS_DATA_DIR (sqlite) or CPIS_POSTGRES_* (postgres).")
+def add_commands(commands: Commands) -> None:
+    aud = command(commands, "audit", "the operator audit trail (reads the store; creates "
+                  "nothing)", "Reports over the event store for national operators. Times "
+                  "without a zone are UK time; reports print UK time, labelled.", [STORE])
     reports = aud.add_subparsers(dest="audit_command", required=True, metavar="REPORT")
-    history = reports.add_parser(
-        "history", help="every event of an NHS number and the numbers merged with it",
-        description="Every stored event of the number and of every number merged into it "
+    history = command(
+        reports, "history", "every event of an NHS number and the numbers merged with it",
+        "Every stored event of the number and of every number merged into it "
         "or that it was merged into: when stored, what, its access id, and its source "
-        "(channel, message id, LA file, ASID).")
+        "(channel, message id, LA file, ASID).", [STORE], audit_history)
     history.add_argument("nhs_number", type=nhs, help="NHS number (spaces allowed)")
-    at = reports.add_parser(
-        "at", help="the record as CP-IS held it at a moment (by when events were stored)",
-        description="Plans, status, merges and the access history a query was shown, as "
-        "CP-IS held them at the moment given (the recorded clock).")
+    at = command(
+        reports, "at", "the record as CP-IS held it at a moment (by when events were stored)",
+        "Plans, status, merges and the access history a query was shown, as "
+        "CP-IS held them at the moment given (the recorded clock).", [STORE], audit_at)
     at.add_argument("nhs_number", type=nhs, help="NHS number (spaces allowed)")
     at.add_argument("at", type=when, help="ISO 8601; without a zone, UK time")
-    query = reports.add_parser(
-        "query", help="what one query was answered, rebuilt from the events",
-        description="Finds the query by its access id (the HL7 event id, any letter case) "
-        "on the number or any number merged with it.")
+    query = command(
+        reports, "query", "what one query was answered, rebuilt from the events",
+        "Finds the query by its access id (the HL7 event id, any letter case) "
+        "on the number or any number merged with it.", [STORE], audit_query)
     query.add_argument("nhs_number", type=nhs, help="the NHS number it was about (or one "
                        "merged with it)")
     query.add_argument("access_id", help="the query's event id (shown by `audit history`)")
-    reads = reports.add_parser(
-        "accesses", help="reads by organisation over a period",
-        description="Accesses, silent reads, No Records Found answers and refusals per "
-        "organisation, in [--from, --to).")
+    reads = command(
+        reports, "accesses", "reads by organisation over a period",
+        "Accesses, silent reads, No Records Found answers and refusals per "
+        "organisation, in [--from, --to).", [STORE], audit_accesses)
     reads.add_argument("--from", dest="start", type=when, required=True,
                        help="start, included (ISO 8601; without a zone, UK time)")
     reads.add_argument("--to", dest="end", type=when, required=True,
@@ -233,8 +233,5 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        default=audit.Clock.EFFECTIVE.value,
                        help="effective: when the care setting asked (default); recorded: "
                        "when CP-IS stored it")
-    for sub, handler in ((history, audit_history), (at, audit_at), (query, audit_query),
-                         (reads, audit_accesses)):
-        sub.add_argument("--json", action="store_true",
-                         help="JSON lines with every field, instead of a table")
-        sub.set_defaults(handler=handler)
+    for sub in (history, at, query, reads):
+        json_flag(sub)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -15,7 +16,10 @@ from domain.model.local_authority import LocalAuthority
 from domain.model.nhs_number import NhsNumber
 from domain.model.plans import Plan, PlanDates, PlanType, Subject
 from domain.model.provenance import Channel, Provenance
+from streams.bootstrap import build_application
+from streams.cli.commands import Commands, command
 from streams.projection.follower import NotificationLogFollower
+from streams.settings import Settings
 
 NORTHTOWN = LocalAuthority("X26", "Northtown Borough Council", "01632960001", "01632960999")
 SOUTHVALE = LocalAuthority("X27", "Southvale County Council", "01632961001", "01632961999")
@@ -107,3 +111,23 @@ def print_views(app: CpisApplication, out: Print) -> None:
     for row in pending[-4:]:
         n = row.notification
         out(f"    {n.kind.value:<19} to {n.ods_code} about NHS number {n.nhs_number.spaced()}")
+
+
+def demo(settings: Settings, _: argparse.Namespace) -> int:
+    app = build_application(settings)
+    print(f"CP-IS demo on the {settings.event_store} event store"
+          + (f" ({settings.sqlite_path})" if settings.event_store == "sqlite" else ""))
+    try:
+        run_demo(app)
+    finally:
+        app.close()
+    return 0
+
+
+def add_commands(commands: Commands) -> None:
+    command(commands, "demo", "synthetic uploads, a query, the answer and the history",
+            "Upload plans for synthetic children (NHS numbers 999 000 0018, 999 000 0026, "
+            "999 000 0034), query the first as an emergency department twice within an "
+            "hour, and print the answer, its recorded events and the views built from them. "
+            "Runs on the embedded store: no servers needed.",
+            ["CPIS_DATA_DIR (default ./.cpis)", "CPIS_EVENT_STORE (default sqlite)"], demo)

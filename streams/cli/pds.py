@@ -13,6 +13,7 @@ from domain.model.errors import DomainError
 from domain.model.identity import IdentityChange
 from domain.model.nhs_number import NhsNumber
 from streams.bootstrap import build_application, topics_of
+from streams.cli.commands import KAFKA, STORE, Commands, command
 from streams.kafka.admin import ensure_topics
 from streams.pds_feed import PdsFeedFollower, publish_changes
 from streams.settings import Settings, SettingsError
@@ -97,17 +98,27 @@ def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pds = commands.add_parser("pds", help="PDS identity changes (merges, retired numbers)")
-    pds_commands = pds.add_subparsers(dest="pds_command", required=True, metavar="ACTION")
-    for name, handler, text in (
-        ("import", pds_import, "apply a CSV or JSON batch of identity changes"),
-        ("publish", pds_publish, "publish a CSV or JSON batch to the PDS feed topic"),
-    ):
-        sub = pds_commands.add_parser(name, help=text)
-        sub.add_argument("file", type=Path, help="CSV (feed_id,change,nhs_number,replacement) "
-                         "or JSON (array or JSON lines)")
-        sub.set_defaults(handler=handler)
-    follow = pds_commands.add_parser("follow", help="apply changes from the PDS feed topic")
-    follow.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS")
-    follow.set_defaults(handler=pds_follow)
+FILE = "CSV (feed_id,change,nhs_number,replacement) or JSON (an array or JSON lines)"
+
+
+def add_commands(commands: Commands) -> None:
+    group = command(commands, "pds", "PDS identity changes (merges, retired NHS numbers)",
+                    "Apply PDS's identity changes: a merge moves a number's plans and "
+                    "accesses to the number in use; a retirement marks it inactive. Either "
+                    "notifies the local authorities that held a live plan.", [STORE])
+    actions = group.add_subparsers(dest="pds_command", required=True, metavar="ACTION")
+    imported = command(actions, "import", "apply a CSV or JSON batch of identity changes",
+                       "Apply each change in turn; a bad row is reported by line and the "
+                       "rest still apply (exit 1 when any row is bad or refused).",
+                       [STORE], pds_import)
+    imported.add_argument("file", type=Path, help=FILE)
+    published = command(actions, "publish", "publish a CSV or JSON batch to the PDS feed "
+                        "topic", "Publish each change to the PDS feed topic, keyed by NHS "
+                        "number, for `cpis pds follow`.", [KAFKA], pds_publish)
+    published.add_argument("file", type=Path, help=FILE)
+    follow = command(actions, "follow", "apply changes from the PDS feed topic",
+                     "Consume the PDS feed topic and apply each change; one that cannot be "
+                     "read goes to the dead-letter topic. Runs until stopped.",
+                     [STORE, KAFKA], pds_follow)
+    follow.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                        help="exit after this long with nothing to consume (default: never)")
