@@ -76,10 +76,9 @@ PROBE_STEPS = 10_000_000
 
 def speed_probe() -> float:
     """Seconds a fixed pure-Python loop takes: how fast this shared machine runs its Python
-    just now, so a result far from its target can be told from a slow hour. Here on
-    2026-12-01: 0.21-0.24 s, while the same steps at module level took 0.49-0.51 s, and
-    0.94-1.01 s in a slower hour. It does not see everything: in that hour PostgreSQL's COPY
-    was also a third slower with the probe at its usual time."""
+    just now, so a result far from its target can be told from a slow hour (the history of
+    its values is in docs/benchmarks-history.md). It does not see everything: PostgreSQL can
+    be slow in an hour when the probe is not."""
     started, total = time.perf_counter(), 0
     for step in range(PROBE_STEPS):
         total += step
@@ -106,8 +105,7 @@ def write_results(results: list[Result], probes: dict[str, float] | None = None)
     if probes:
         lines.append("")
         lines.append(f"Speed probe (a {PROBE_STEPS:,}-step Python loop): " + ", ".join(
-            f"{seconds:.2f} s {when}" for when, seconds in probes.items())
-            + " (0.21-0.24 s here on 2026-12-01).")
+            f"{seconds:.2f} s {when}" for when, seconds in probes.items()) + ".")
     text = "\n".join(lines) + "\n"
     (RESULTS / "results.md").write_text(text)
     return text

@@ -1,8 +1,8 @@
 """Real services for integration tests: found from the environment, or testcontainers.
 
-infra/test.sh starts PostgreSQL (and later Kafka and mesh-sandbox) and exports their
-addresses. Where a Docker engine is reachable and nothing is exported, testcontainers
-starts them instead. Where neither, the test fails loudly with the command to run.
+infra/test.sh starts PostgreSQL, Kafka and mesh-sandbox and exports their addresses. Where a
+Docker engine is reachable and nothing is exported, testcontainers starts them instead
+(tests/containers.py). Where neither, the test fails loudly with the command to run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from streams.settings import PostgresSettings, Settings, postgres_from_env
+from tests.containers import kafka_container, mesh_container, postgres_container
 
 START_POSTGRES = "infra/postgres.sh start && . .infra/postgres/env   (or run: infra/test.sh)"
 
@@ -56,14 +57,9 @@ def postgres_server() -> Iterator[PostgresSettings]:
         check_postgres(settings)
         yield settings
         return
-    from testcontainers.postgres import PostgresContainer
-
-    with PostgresContainer("postgres:15", driver=None) as container:
-        yield PostgresSettings(
-            host=container.get_container_host_ip(),
-            port=int(container.get_exposed_port(5432)),
-            dbname=container.dbname, user=container.username, password=container.password,
-        )
+    with postgres_container() as (host, port, dbname, user, password):
+        yield PostgresSettings(host=host, port=port, dbname=dbname, user=user,
+                               password=password)
 
 
 @contextmanager
@@ -103,10 +99,8 @@ def kafka_server() -> Iterator[str]:
         check_kafka(bootstrap)
         yield bootstrap
         return
-    from testcontainers.kafka import KafkaContainer
-
-    with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as container:
-        yield container.get_bootstrap_server()
+    with kafka_container() as started:
+        yield started
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
@@ -132,6 +126,10 @@ def mesh_server() -> Iterator[tuple[str, str]]:
     import httpx
 
     url, key = os.environ.get("CPIS_MESH_URL", ""), os.environ.get("CPIS_MESH_SHARED_KEY", "")
+    if not url and docker_engine_reachable():
+        with mesh_container() as started:
+            yield started
+        return
     if not url or not key:
         pytest.fail("mesh-sandbox is not configured: CPIS_MESH_URL/CPIS_MESH_SHARED_KEY are "
                     f"unset.\nStart it with: {START_MESH}", pytrace=False)

@@ -87,8 +87,8 @@ def parse_la_file(data: bytes, max_bytes: int = MAX_FILE_BYTES) -> LaUpload:
 class FileRecords(Sequence[RecordUpload]):
     """The File's records, each read when it is asked for (again each time): a large upload
     prepared in shards reads each record in the process that applies it. A slice finds only
-    its own record elements (lxml makes an element's Python object on first use, about 2 us
-    each: a 10,000-record File spent 25 ms on that before any record was read)."""
+    its own record elements (lxml makes an element's Python object on first use, so listing
+    every record of a large File up front costs before any record is read)."""
 
     def __init__(self, root: Element) -> None:
         self._root = root
@@ -172,8 +172,8 @@ def _local_authority(root: Element, sequence: int) -> LocalAuthority:
 
 
 def _record(el: Element, index: int) -> RecordUpload:
-    """One CP-ISRecord, read in one walk over its elements: a 10,000-record upload read each
-    field with its own XPath find (about 32 us a record), and this takes a third of that."""
+    """One CP-ISRecord, read in one walk over its elements rather than a find per field,
+    which costs several times as much on a large upload."""
     location = f"/File/record[{index}]/CP-ISRecord"
     subjects: list[Element] = []
     infos: list[Element] = []

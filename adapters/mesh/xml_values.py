@@ -20,8 +20,8 @@ def find(el: Element, path: str) -> Element | None:
 
 @lru_cache(maxsize=256)
 def _compiled(path: str) -> etree.ETXPath:
-    """`path` ("hl7:a/hl7:b") as compiled XPath: a 10,000-record upload makes 90,000 finds,
-    and ElementPath's find took 2.8 us each against 1.1 us."""
+    """`path` ("hl7:a/hl7:b") as compiled XPath: a large upload makes nine finds a record,
+    and compiled XPath is cheaper per find than ElementPath."""
     return etree.ETXPath(path.replace("hl7:", f"{{{HL7}}}"))
 
 

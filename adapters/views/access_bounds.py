@@ -3,9 +3,9 @@ process alone writes, so that a batch asks PostgreSQL which of its numbers are o
 history limit only for numbers that may be.
 
 A replay worker's generation is such a one: the generation is new, and every event of an
-NHS number is on one partition number, which one worker reads. There the check cost
-PostgreSQL about 20 ms a batch of 5,000 events (a count over the primary key for each of
-some 4,000 numbers), to find, almost always, no number over the limit.
+NHS number is on one partition number, which one worker reads. There the check is a count
+over the primary key for each of a batch's numbers, to find, almost always, no number over
+the limit.
 
 The bounds are counts per bucket of NHS numbers, in a list of fixed size whatever the
 number of children: a bucket counts every access row written for any of its numbers, so it

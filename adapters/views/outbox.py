@@ -11,8 +11,7 @@ sender has marked a read's notifications sent or failed, it records how far each
 is done (`scanned`): up to the first row still without a delivery row, or, with none, the
 offsets as they stood before the read. Later reads start there. A failed one comes back by
 its delivery row's retry time; a new generation (a replay) is scanned from its start once.
-Before this, every poll joined every notification ever queued with its delivery row:
-360 ms a poll with 1,000,000 sent.
+So a poll's cost does not grow with the notifications ever sent.
 """
 
 from __future__ import annotations

@@ -138,8 +138,7 @@ def _keep_newest(views: PostgresViews, numbers: list[str], keep: int) -> None:
     """Delete all but the `keep` newest accesses of each of the numbers. First the numbers
     over the limit (few: usually none), by the primary key; then their older rows alone. (One
     statement for both let the planner hash the whole table, the number of rows it keeps
-    being unknown to it: a scan of every access each batch, 121 ms at 400,000 rows; in a
-    200,000-event replay PostgreSQL's CPU went from 2.2 to 1.6 s.)"""
+    being unknown to it: a scan of every access each batch, growing with the table.)"""
     table = views.table("access_history")
     over = [row["nhs_number"] for row in views.conn.execute(sql.SQL(
         "SELECT nhs_number FROM {} WHERE nhs_number = ANY(%s) GROUP BY nhs_number "

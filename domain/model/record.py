@@ -30,7 +30,7 @@ RECORD_NAMESPACE = uuid5(NAMESPACE_OID, "2.16.840.1.113883.2.1.4.1")  # NHS numb
 @lru_cache(maxsize=1 << 16)
 def record_id(nhs_number: NhsNumber) -> UUID:
     """Deterministic aggregate id, so redelivered commands land on the same record (kept for
-    the numbers met most recently: a new record's upload asks for it twice, at 2 us each)."""
+    the numbers met most recently: a new record's upload asks for it twice)."""
     return uuid5(RECORD_NAMESPACE, nhs_number.value)
 
 
@@ -39,7 +39,7 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
 
     Commands trigger their events with `trigger_event`; each @event method below is the
     body that applies its event (calling it would trigger the event too, but through the
-    library's argument coercion: another 5 us an event, a tenth of a large upload).
+    library's argument coercion, which a large upload pays for every record).
     """
 
     TOPIC = "cpis:ChildProtectionRecord"

@@ -3,9 +3,8 @@
 librdkafka fetches an assigned partition only once it knows the partition's leader; assigned
 before its first metadata has come, the partition waits for a 500 ms timer before its offset
 is asked for (its debug log: "no current leader for partition: (re)starting offset query
-timer"). Reading the topics' metadata first lets the first fetch go at once: a replay
-worker's first messages came 511 ms after its assignment, and now 60-80 ms after it (the
-metadata read included).
+timer"). Reading the topics' metadata first lets the first fetch go at once, which a
+replay worker started for a short job notices.
 """
 
 from __future__ import annotations

@@ -42,23 +42,19 @@ from streams.waiting import sleep_unless_stopped
 log = logging.getLogger(__name__)
 POSITION_KEY = b"relay-position"
 # events read from the store at a time; each read is asked for before the batch before it is
-# produced, in a thread. The two take turns on the interpreter lock (traced, 2026-12-02: one
-# after the other), so what runs beside the producing is PostgreSQL's part of the read, and
-# the read beside a commit's wait
+# produced, in a thread. The two take turns on the interpreter lock, so what runs beside the
+# producing is PostgreSQL's part of the read, and the read beside a commit's wait
 BATCH_SIZE = 10_000
 # events per Kafka transaction at most: batches are produced into one transaction until it
 # holds this many. A commit waits for every message of its transaction to be acknowledged,
-# 5-25 ms here, with nothing produced meanwhile: at a transaction per batch of 10,000 that
-# wait was a third of the relay's time (2026-12-01, fourth session: 207-230k -> 305-329k
-# events/s, medians of 3-4 rounds on a fresh broker). A quiet relay's transactions are as
-# small as what is new.
+# with nothing produced meanwhile, so fewer, larger transactions keep the producer busy
+# (docs/benchmarks.md). A quiet relay's transactions are as small as what is new.
 TRANSACTION_EVENTS = 50_000
 POLL_EVERY = 500  # messages produced between two polls of librdkafka's events
 # how long librdkafka may hold a message to fill its batch. A commit sends what is held at
-# once, so only a large transaction's messages wait for it; at 5 ms the relay, producing
-# slower than the broker takes messages, sent many small batches: 20 ms cut the broker's
-# CPU from 2.0 to 1.4 us an event and the relay's total from 4.7 to 4.3 (medians of 4
-# rounds, per-process CPU from /proc; the rate within the noise)
+# once, so only a large transaction's messages wait for it; a shorter linger made the relay,
+# producing slower than the broker takes messages, send many small batches, each costing the
+# broker CPU
 LINGER_MS = 20
 # what a broker or database restart raises; the relay starts again when it passes
 INTERRUPTIONS = (KafkaException, TimeoutError, PersistenceError, psycopg.OperationalError)
@@ -104,7 +100,8 @@ def read_committed_position(config: RelayConfig) -> int:
     consumer = Consumer({
         "bootstrap.servers": config.bootstrap, "group.id": f"{config.transactional_id}-position",
         "isolation.level": "read_committed", "enable.auto.commit": False,
-        "enable.partition.eof": True, "fetch.wait.max.ms": 10,  # EOF at once, not in 0.5 s
+        # EOF at once, not after the default wait
+        "enable.partition.eof": True, "fetch.wait.max.ms": 10,
     })
     try:
         assign_at_once(consumer, [TopicPartition(config.topics.relay_position, 0,

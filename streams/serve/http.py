@@ -14,7 +14,7 @@ between requests, and concurrent connections per worker (503 beyond). A client t
 away is one log line. Every request is one JSON log line: outcome, status, latency and the
 ids that tie it to its events.
 
-Each worker answers one query at a time in its event loop (a query is ~2 ms of CPU and a
+Each worker answers one query at a time in its event loop (a query is a little CPU and a
 blocking database commit); scale with --workers.
 """
 

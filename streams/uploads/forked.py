@@ -10,14 +10,13 @@ A child inherits everything the work needs (the parsed File, the PDS port, the m
 stands, with no copying, and sends back only its results, through a pipe of its own: each
 shard's result pickled as soon as it is done, in a frame (4-byte length, then the pickle),
 and an empty frame once it has done all it took. This process reads what has come between
-its own shards, so pickling and unpickling overlap the work instead of following it (they
-cost about 40 ms of a 10,000-record File's 500, with one core idle, when sent whole at the
-end). A child never touches what it inherited beyond the work: it leaves with os._exit, so
-no finaliser runs, no buffer is flushed and no inherited database connection is closed or
-written to. Should a child fail (an exception, or killed) before its empty frame, or send
-nothing for `patience` seconds (stuck, say, on a lock another thread held when it was
-forked: it is killed), the shards it took and did not send run here instead, with a
-warning: the result is the same, only later.
+its own shards, so pickling and unpickling overlap the work instead of following it (sent
+whole at the end, they left a core idle meanwhile). A child never touches what it inherited
+beyond the work: it leaves with os._exit, so no finaliser runs, no buffer is flushed and no
+inherited database connection is closed or written to. Should a child fail (an exception, or
+killed) before its empty frame, or send nothing for `patience` seconds (stuck, say, on a
+lock another thread held when it was forked: it is killed), the shards it took and did not
+send run here instead, with a warning: the result is the same, only later.
 """
 
 from __future__ import annotations
@@ -162,7 +161,7 @@ class Child(Generic[R]):
                             "shards here", self.pid, patience)
                 return self.results
             self._read()
-        if self.done:  # tearing down its copy of this process takes about 10 ms: not waited
+        if self.done:  # tearing down its copy of this process is not waited for
             threading.Thread(target=os.waitpid, args=(self.pid, 0), name=f"reap-{self.pid}",
                              daemon=True).start()
         else:

@@ -39,6 +39,6 @@ def test_each_subcommand_says_what_it_does_and_what_it_needs(
 
 def test_there_is_a_leaf_for_every_command() -> None:
     names = {" ".join(p) for p, _ in LEAVES}
-    assert {"demo", "serve", "example-query", "mesh", "quarantine list", "quarantine show", "topics", "relay",
-            "project", "replay", "pds import", "pds publish", "pds follow", "audit history",
-            "audit at", "audit query", "audit accesses"} == names
+    assert {"demo", "serve", "example-query", "mesh", "quarantine list", "quarantine show",
+            "topics", "relay", "project", "replay", "pds import", "pds publish", "pds follow",
+            "audit history", "audit at", "audit query", "audit accesses"} == names

@@ -24,7 +24,8 @@ def test_the_example_is_a_valid_query_for_the_number_dated_now(
 
 def test_each_example_is_a_new_access(capsys: pytest.CaptureFixture[str]) -> None:
     first, second = (parse_query(printed(capsys, "9990000018")) for _ in range(2))
-    assert first.event_id != second.event_id and first.message_id != second.message_id
+    assert first.event_id != second.event_id
+    assert first.message_id != second.message_id
 
 
 def test_the_scheduled_example_comes_from_the_gp_practice(
