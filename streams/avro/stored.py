@@ -4,13 +4,16 @@ its event-store position written in.
 Every event schema begins with the same fields: the aggregate's id, the version and the
 position; then its Kafka key (NHS number, ODS code or sending ASID). An event a large save
 copied into PostgreSQL holds its position already (the recorder writes it in with
-`with_position` as it copies); any other holds position 0, and publishing it means putting
-the position in place of that 0. Either way no domain event is rebuilt and nothing is
-encoded again. Events that cause LA notifications (accesses and retired NHS numbers) take
-the domain path instead, which derives the notifications.
+`with_position` as it copies): the relay checks it is the row's and publishes the bytes as
+they are. Any other holds position 0, and publishing it means putting the position in place
+of that 0. Either way no domain event is rebuilt and nothing is encoded again. Events that
+cause LA notifications (accesses and retired NHS numbers) take the domain path instead,
+which derives the notifications.
 
 An Avro long is a zig-zag varint and a string its byte length then the bytes (Avro
-specification, "Binary Encoding"), so the fields are read and written here on the bytes.
+specification, "Binary Encoding"), so the fields are read and written here on the bytes,
+the common layout inline in the one loop every published event goes through: a same-run
+A/B without the inline reading made the relay markedly slower (docs/benchmarks.md).
 A unit test checks, for generated events of every type, that this gives the bytes the
 domain path gives.
 """
@@ -52,13 +55,38 @@ class StoredMessages:
         path raises the clear error), all of them in one call, a list of messages a row."""
         out: list[Outgoing] = []
         handed: list[tuple[int, LogRow]] = []  # (where in `out` its messages go, the row)
+        add, route_of, long = out.append, self.routes.get, _long
         for position, state in rows:
-            topic = self.routes.get(state[:HEADER])
+            topic = route_of(state[:HEADER])
             if topic is None:
                 handed.append((len(out), (position, state)))
                 continue
+            # the common cases inline: id length and version one byte each (a record id is
+            # 36 characters, a version under 64), the key's length one byte
+            size = state[HEADER]
+            if size < 0x80 and state[at := HEADER + 1 + (size >> 1)] < 0x80:
+                if state[at + 1] == STORED_POSITION:  # position 0: write it in
+                    if state[at + 2] < 0x80:
+                        add((topic, state[:at + 1] + long(position) + state[at + 2:],
+                             state[at + 3:at + 3 + (state[at + 2] >> 1)]))
+                        continue
+                else:  # written in as stored: published as it is, once it is checked to be
+                    # this row's position (three bytes inline: positions 8,192 to 1,048,575)
+                    n = position << 1
+                    if 0x4000 <= n < 0x200000:
+                        end = at + 4
+                        held = state[at + 1] == n & 0x7F | 0x80 \
+                            and state[at + 2] == (n >> 7) & 0x7F | 0x80 \
+                            and state[at + 3] == n >> 14
+                    else:
+                        written = long(position)
+                        end = at + 1 + len(written)
+                        held = state[at + 1:end] == written
+                    if held and state[end] < 0x80:
+                        add((topic, state, state[end + 1:end + 1 + (state[end] >> 1)]))
+                        continue
             value, key = published(state, position)
-            out.append((topic, value, key))
+            add((topic, value, key))
         return _merged(out, handed, domain) if handed else out
 
 
@@ -97,12 +125,18 @@ def with_position(state: bytes, position: int) -> bytes:
     JSON) is left as it is."""
     if not state.startswith(MAGIC):
         return state
+    size = state[HEADER]  # the common layout inline, as in StoredMessages.messages
+    if size < 0x80 and state[at := HEADER + 1 + (size >> 1)] < 0x80 \
+            and state[at + 1] == STORED_POSITION:
+        return state[:at + 1] + _long(position) + state[at + 2:]
     return published(state, position)[0]
 
 
 def _read_long(data: bytes, at: int) -> tuple[int, int]:
     """The zig-zag varint long at `at`, and where it ends."""
     byte = data[at]
+    if byte < 0x80:  # one byte: a string's length up to 63, a version up to 63
+        return (byte >> 1) ^ -(byte & 1), at + 1
     value, shift = byte & 0x7F, 7
     while byte & 0x80:
         at += 1
@@ -120,6 +154,12 @@ def _skip_string(data: bytes, at: int) -> int:
 def _long(value: int) -> bytes:
     """An Avro long: zig-zag, then seven bits a byte, lowest first."""
     n = (value << 1) ^ (value >> 63)
+    if n < 0x200000:  # positions up to a million: three bytes at most, no loop
+        if n < 0x80:
+            return bytes((n,))
+        if n < 0x4000:
+            return bytes((n & 0x7F | 0x80, n >> 7))
+        return bytes((n & 0x7F | 0x80, (n >> 7) & 0x7F | 0x80, n >> 14))
     out = bytearray()
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
