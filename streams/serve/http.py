@@ -115,26 +115,35 @@ def app_from_env() -> Starlette:
                           on_close=app.close)
 
 
+async def _bounded_body(request: Request, max_bytes: int, limits: HttpLimits,
+                        started: float) -> bytes | Response:
+    """The request body, or the refusal of a request over the header count, too slow, or
+    whose client went away (each logged). A body declared too large is not read: the query
+    service refuses it as too large."""
+    if len(request.headers.raw) > limits.headers:
+        _log_request(request, 431, "refused: too many headers", started)
+        return PlainTextResponse("too many headers", status_code=431)
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > max_bytes:
+        return b"x" * (max_bytes + 1)
+    try:
+        async with asyncio.timeout(limits.body_seconds):
+            return await _read_bounded(request, max_bytes)
+    except TimeoutError:
+        _log_request(request, 408, "refused: body too slow", started)
+        return PlainTextResponse("request body too slow", status_code=408)
+    except ClientDisconnect:
+        _log_request(request, 499, "client went away", started)
+        return Response(status_code=499)
+
+
 def build_http_app(service: Hl7QueryService, limits: HttpLimits = DEFAULT_LIMITS,
                    on_close: Callable[[], None] = lambda: None) -> Starlette:
     async def query(request: Request) -> Response:
         started = time.perf_counter()
-        if len(request.headers.raw) > limits.headers:
-            _log_request(request, 431, "refused: too many headers", started)
-            return PlainTextResponse("too many headers", status_code=431)
-        declared = int(request.headers.get("content-length") or 0)
-        try:
-            if declared > service.max_bytes:
-                body = b"x" * (service.max_bytes + 1)  # refused by the service as too large
-            else:
-                async with asyncio.timeout(limits.body_seconds):
-                    body = await _read_bounded(request, service.max_bytes)
-        except TimeoutError:
-            _log_request(request, 408, "refused: body too slow", started)
-            return PlainTextResponse("request body too slow", status_code=408)
-        except ClientDisconnect:
-            _log_request(request, 499, "client went away", started)
-            return Response(status_code=499)
+        body = await _bounded_body(request, service.max_bytes, limits, started)
+        if isinstance(body, Response):
+            return body
         caller = Caller(request.scope.get("state", {}).get(PEER_CN),
                         request.headers.get("IsUnscheduledAccessEvent"))
         reply = service.handle(body, caller)
