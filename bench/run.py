@@ -1,6 +1,6 @@
 """Run the benchmarks, each with its same-run baseline; write bench/results/results.json and
 results.md and print the table.  python -m bench.run [--records N] [--relay-events N]
-[--replay-events N] [--query-seconds S] [--outbox-sent N] [--only NAME...]
+[--replay-events N] [--query-seconds S] [--outbox-sent N] [--scaling-sizes N...] [--only NAME...]
 (defaults are the sizes the targets are stated for)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from bench import ingest, outbox, query, relay, replay
+from bench import ingest, outbox, query, relay, replay, scaling
 from bench.common import Result, settings_for_bench, speed_probe, write_results
 
 
@@ -22,7 +22,10 @@ def main() -> None:
                         help="seconds at each offered query rate")
     parser.add_argument("--outbox-sent", type=int, default=1_000_000,
                         help="notifications already sent when the outbox read is timed")
-    parser.add_argument("--only", choices=["ingest", "relay", "replay", "query", "outbox"],
+    parser.add_argument("--scaling-sizes", type=int, nargs="+", default=list(scaling.SIZES),
+                        help="stored accesses a child has in the scaling benchmark")
+    parser.add_argument("--only", choices=["ingest", "relay", "replay", "query", "outbox",
+                                           "scaling"],
                         nargs="+",
                         help="run only these benchmarks")
     args = parser.parse_args()
@@ -33,7 +36,8 @@ def main() -> None:
             "relay": lambda: relay.run(settings, args.relay_events),
             "replay": lambda: replay.run(settings, args.replay_events),
             "query": lambda: query.run(settings, args.query_seconds),
-            "outbox": lambda: outbox.run(settings, args.outbox_sent)}
+            "outbox": lambda: outbox.run(settings, args.outbox_sent),
+            "scaling": lambda: scaling.run(settings, tuple(args.scaling_sizes))}
     probes = {"before": speed_probe()}
     for name, bench in runs.items():
         if args.only is None or name in args.only:

@@ -131,7 +131,7 @@ def build_outbox(settings: Settings) -> NotificationOutbox:
 
 def build_notification_sender(settings: Settings, mailbox: Mailbox) -> NotificationSender:
     return NotificationSender(build_outbox(settings), mailbox, settings.la_mailboxes,
-                              settings.workflows, utc_now)
+                              settings.workflows, utc_now, settings.notification_retention)
 
 
 def build_relay(settings: Settings, app: CpisApplication, batch_size: int = RELAY_BATCH,

@@ -26,6 +26,8 @@ CPIS_MESH_URL, CPIS_MESH_MAILBOX, CPIS_MESH_PASSWORD, CPIS_MESH_SHARED_KEY   CP-
 CPIS_MESH_LA_MAILBOXES  ODS=MAILBOX pairs, comma-separated
 CPIS_MESH_WORKFLOW_UPLOAD, _UPLOAD_ACK, _ACCESS, _INACTIVE   MESH workflow ids
 CPIS_MESH_POLL_SECONDS  seconds between inbox polls (default 60)
+CPIS_NOTIFICATION_RETENTION_DAYS  days a sent LA notification stays in the la_notifications
+                        view (default 30; its event and delivery row stay for good)
 CPIS_UPLOAD_PROCESSES   processes a large upload's records are prepared in (default: the CPUs)
 """
 
@@ -39,6 +41,7 @@ from pathlib import Path
 
 from adapters.event_store.postgres_recorder import TOPIC as RECORDER_TOPIC
 from adapters.mesh.mailbox import MeshSettings
+from adapters.mesh.notification_sender import RETENTION
 from adapters.mesh.workflows import LaMailboxes, Workflows
 from domain.model.limits import AccessWindow, Limits
 
@@ -116,6 +119,7 @@ class Settings:
     log_format: str = "json"
     log_level: str = "INFO"
     quarantine_dir: Path | None = None
+    notification_retention: timedelta = RETENTION  # a sent notification's row in the view
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -241,6 +245,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         endpoint_registry=_path(env, "CPIS_ENDPOINT_REGISTRY"),
         http_limits=_http_limits(env),
         limits=_limits(env),
+        notification_retention=timedelta(days=_positive(
+            env, "CPIS_NOTIFICATION_RETENTION_DAYS", RETENTION.days)),
         log_format=env.get("CPIS_LOG_FORMAT", "json"),
         log_level=env.get("CPIS_LOG_LEVEL", "INFO").upper(),
         quarantine_dir=_path(env, "CPIS_QUARANTINE_DIR"),
@@ -289,9 +295,13 @@ def _limits(environ: Mapping[str, str]) -> Limits:
     if test_numbers not in ("accept", "refuse"):
         raise SettingsError(f"CPIS_TEST_NHS_NUMBERS must be accept or refuse, got "
                             f"{test_numbers!r}")
-    window = AccessWindow(
-        clock_skew=timedelta(seconds=_positive(environ, "CPIS_CLOCK_SKEW_SECONDS", 300)),
-        max_age=timedelta(hours=_positive(environ, "CPIS_ACCESS_MAX_AGE_HOURS", 24)))
+    try:
+        window = AccessWindow(
+            clock_skew=timedelta(seconds=_positive(environ, "CPIS_CLOCK_SKEW_SECONDS", 300)),
+            max_age=timedelta(hours=_positive(environ, "CPIS_ACCESS_MAX_AGE_HOURS", 24)))
+    except ValueError as error:
+        raise SettingsError(f"CPIS_ACCESS_MAX_AGE_HOURS and CPIS_CLOCK_SKEW_SECONDS: {error}"
+                            ) from None
     return Limits(window, test_nhs_numbers=test_numbers == "accept")
 
 

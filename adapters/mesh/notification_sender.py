@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mesh_client import MeshError
 from requests import RequestException
@@ -24,6 +24,7 @@ from domain.model.notifications import NotificationKind
 
 log = logging.getLogger(__name__)
 BATCH = 500  # notifications read from the outbox at a time
+RETENTION = timedelta(days=30)  # a sent notification's row stays in the view this long
 PER_POLL = 2_000  # notifications tried in one poll at most
 
 
@@ -31,12 +32,15 @@ PER_POLL = 2_000  # notifications tried in one poll at most
 class SendReport:
     sent: int = 0
     failed: int = 0
+    forgotten: int = 0  # sent rows past their retention, deleted from the view
 
 
 class NotificationSender:
     def __init__(self, outbox: NotificationOutbox, mailbox: Mailbox, la_mailboxes: LaMailboxes,
-                 workflows: Workflows, clock: Callable[[], datetime]) -> None:
+                 workflows: Workflows, clock: Callable[[], datetime],
+                 retention: timedelta = RETENTION) -> None:
         self.outbox = outbox
+        self.retention = retention
         self.mailbox = mailbox
         self.la_mailboxes = la_mailboxes
         self.workflows = workflows
@@ -58,6 +62,7 @@ class NotificationSender:
             self.outbox.scanned(batch.scanned)  # each now sent or failed: how far done
             if len(batch.notifications) < limit:
                 break
+        report.forgotten = self.outbox.forget_delivered(self.clock() - self.retention)
         return report
 
     def _send(self, due: DueNotification) -> bool:

@@ -12,12 +12,18 @@ is done (`scanned`): up to the first row still without a delivery row, or, with 
 offsets as they stood before the read. Later reads start there. A failed one comes back by
 its delivery row's retry time; a new generation (a replay) is scanned from its start once.
 So a poll's cost does not grow with the notifications ever sent.
+
+Retention: a notification row is deleted from the view once it has been sent for the
+retention period (`forget_delivered`, CPIS_NOTIFICATION_RETENTION_DAYS); its delivery row
+stays, so it is never sent again, and its event stays in the store and on Kafka. A replay
+deletes the same rows from the generation it builds before switching to it, so it ends where
+the live views are. Failed and undelivered notifications are kept whatever their age.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg import sql
@@ -26,6 +32,7 @@ from adapters.views.pg_rows import by_partition, notification_row, topic_key
 from adapters.views.postgres import Conn, PostgresViewStore
 from domain.model.notifications import NotificationDue
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DELIVERY_DDL = """
 CREATE TABLE IF NOT EXISTS {delivery} (
   notification_id text PRIMARY KEY, status text NOT NULL, mesh_message_id text,
@@ -34,6 +41,9 @@ CREATE TABLE IF NOT EXISTS {delivery} (
 CREATE INDEX IF NOT EXISTS {by_mesh_id} ON {delivery} (mesh_message_id);
 CREATE INDEX IF NOT EXISTS {retry_index} ON {delivery} (next_attempt_at)
   WHERE status = 'failed';
+CREATE INDEX IF NOT EXISTS {sent_index} ON {delivery} (updated_at) WHERE status = 'sent';
+CREATE TABLE IF NOT EXISTS {forgotten} (
+  id int PRIMARY KEY CHECK (id = 1), sent_before timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS {scanned} (
   generation int NOT NULL, topic text NOT NULL, partition int NOT NULL,
   scanned_to bigint NOT NULL, PRIMARY KEY (generation, topic, partition));
@@ -69,6 +79,18 @@ SELECT n.kafka_offset FROM {notifications} n
 WHERE {from_start} AND n.kafka_offset < {end}
   AND NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.notification_id = n.notification_id)
 ORDER BY n.kafka_offset LIMIT 1
+"""
+
+# the rows sent in [since, before): an index range of the delivery rows, so the live
+# deletions, each from where the last ended, cost the same however many were sent before
+FORGET = """
+DELETE FROM {notifications} n USING {delivery} d
+WHERE n.notification_id = d.notification_id AND d.status = 'sent'
+  AND d.updated_at >= %(since)s AND d.updated_at < %(before)s
+"""
+FORGOTTEN = """
+INSERT INTO {forgotten} VALUES (1, %s)
+ON CONFLICT (id) DO UPDATE SET sent_before = greatest({forgotten}.sent_before, EXCLUDED.sent_before)
 """
 
 SCANNED = """
@@ -150,6 +172,8 @@ class NotificationOutbox:
         return {"delivery": sql.Identifier(s, "la_notification_delivery"),
                 "by_mesh_id": sql.Identifier("la_notification_delivery_by_mesh_id"),
                 "retry_index": sql.Identifier("la_notification_delivery_retries"),
+                "sent_index": sql.Identifier("la_notification_delivery_sent"),
+                "forgotten": sql.Identifier(s, "la_notification_forgotten"),
                 "scanned": sql.Identifier(s, "la_notification_scanned"),
                 "notifications": sql.Identifier(s, f"{prefix}la_notifications"),
                 "plans": sql.Identifier(s, f"{prefix}current_plans"),
@@ -218,6 +242,29 @@ class NotificationOutbox:
                     u=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
                                          for c in columns[1:])),
                 values)
+
+    def forget_delivered(self, before: datetime, generation: int | None = None) -> int:
+        """Delete the notification rows sent before `before` (module doc): in the active
+        generation, from where the last call ended; in a `generation` a replay is building,
+        all of them. Returns how many went."""
+        with self.store.connect() as conn:
+            live = generation is None
+            if live:
+                generation = self.store.active_generation(conn)
+            since = self._forgotten_to(conn) if live else _EPOCH
+            if since >= before:
+                return 0
+            ids = self._ids(generation)
+            deleted = conn.execute(sql.SQL(FORGET).format(**ids),
+                                   {"since": since, "before": before}).rowcount
+            if live:
+                conn.execute(sql.SQL(FORGOTTEN).format(**ids), (before,))
+        return deleted
+
+    def _forgotten_to(self, conn: Conn) -> datetime:
+        row = conn.execute(sql.SQL("SELECT sent_before FROM {}").format(
+            self._ids()["forgotten"])).fetchone()
+        return _EPOCH if row is None else row["sent_before"]  # type: ignore[return-value]
 
     def mark_sent(self, notification_id: str, mesh_message_id: str, attempts: int) -> None:
         self._upsert(notification_id, "sent", mesh_message_id=mesh_message_id,

@@ -25,7 +25,7 @@ from uuid import UUID
 from domain.application.answers import QueryAnswer, ShownPlan, answer_from
 from domain.application.app import CpisApplication
 from domain.application.history import event_name, summarise
-from domain.model.access import Access, history_shown
+from domain.model.access import Access
 from domain.model.errors import DomainError
 from domain.model.nhs_number import NhsNumber
 from domain.model.provenance import Provenance
@@ -198,7 +198,7 @@ def _held_at(app: CpisApplication, nhs_number: NhsNumber, at: datetime, depth: i
     return PointInTime(
         nhs_number.value, at, version, status,
         tuple(ShownPlan.of(p) for p in record.current_plans(at)),
-        tuple(history_shown(record.shown_accesses)),
+        tuple(record.access_history()),
         sum(isinstance(e, Record.InformationAccessed) for e in readable),
         tuple(n.value for n in record.merged_from), followed, later)
 

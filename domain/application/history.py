@@ -35,7 +35,7 @@ def _merged_in(event: Any) -> str:
     taken = "taken" if event.replaces_held else "kept where none was held"
     return (f"NHS number {event.merged_from} merged in: {_count(len(event.plans), 'plan')} "
             f"{taken}{f' ({plans})' if plans else ''}, "
-            f"{_count(len(event.accesses), 'access', 'accesses')}")
+            f"{_count(len(event.accesses), 'access', 'accesses')} carried")
 
 
 def _count(n: int, one: str, many: str = "") -> str:

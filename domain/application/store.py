@@ -45,6 +45,12 @@ from domain.model.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
 APPLICATION_NAME = "CPIS"
 SAVE_ATTEMPTS = 30
 CACHED_AGGREGATES = 10_000
+# A record is snapshotted every RECORD_SNAPSHOT_EVERY events: a query on a record that is not
+# in a process's cache then reads one snapshot and fewer events than that, whatever the
+# record's history. Fewer events between snapshots make that read cheaper and the snapshots
+# dearer (the library reads the record back to take one): at 50 the worst cold read stays
+# within 2x of a new record's (docs/benchmarks.md, scaling) and snapshots cost a query ~0.1 ms.
+RECORD_SNAPSHOT_EVERY = 50
 T = TypeVar("T")
 # how the composition root chooses the stored form of events: given the library's JSON
 # mapper, the mapper to use (streams/avro/mapper.py stores them as their Avro messages)
@@ -64,7 +70,8 @@ class UnreadableRecordError(DomainError):
 class RecordStore(Application[UUID]):
     name = APPLICATION_NAME
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES)}
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {UploadLedger: SNAPSHOT_EVERY}
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        UploadLedger: SNAPSHOT_EVERY, ChildProtectionRecord: RECORD_SNAPSHOT_EVERY}
 
     def __init__(self, env: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now, mapper: MapperChoice | None = None,
@@ -139,7 +146,7 @@ class RecordStore(Application[UUID]):
     # -- writes -----------------------------------------------------------------------
 
     def snapshot_if_due(self, aggregate: Aggregate, new_events: int) -> None:
-        """A snapshot of an aggregate saved outside `save` (an upload's ledger), when its
+        """A snapshot of an aggregate saved outside `save` (by an upload), when its
         `new_events` took it to or past a multiple of its interval: taken from the
         aggregate as it is, not read back from the store."""
         interval = self.snapshotting_intervals.get(type(aggregate))

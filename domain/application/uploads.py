@@ -141,14 +141,17 @@ class Uploads(RecordStore):
         """Each record's events in the order the file first touched it, then the ledger's,
         in one transaction."""
         to_stored = self.mapper.to_stored_event
-        units = [(applied.first_use[n], [to_stored(e) for e in record.collect_events()])
-                 for n, record in applied.records.items()]
+        changed = [(record, applied.first_use[n], [to_stored(e) for e in record.collect_events()])
+                   for n, record in applied.records.items()]
+        units = [(first, events) for _, first, events in changed]
         units += applied.brought.items()
         units.sort(key=lambda unit: unit[0])
         ledger_events = [to_stored(e) for e in ledger.collect_events()]
         self.recorder.insert_events([e for _, events in units for e in events]
                                     + ledger_events)
-        self.snapshot_if_due(ledger, len(ledger_events))
+        for aggregate, new_events in [(ledger, ledger_events),
+                                      *((record, events) for record, _, events in changed)]:
+            self.snapshot_if_due(aggregate, len(new_events))
 
     def known_records(self) -> set[UUID]:
         """Ids of every record opened so far, from the notification log (kept up to date).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +30,13 @@ class Access:
             )
 
 
-def collapse_repeat_views(accesses: Sequence[Access]) -> list[Access]:
+def time_order(access: Access) -> tuple[datetime, str]:
+    """Accesses in time order; the id orders two at the same moment, so what is kept never
+    depends on the order accesses arrived in."""
+    return access.accessed_at, access.access_id
+
+
+def collapse_repeat_views(accesses: Iterable[Access]) -> list[Access]:
     """Keep the first view by each author; drop their repeats within 24 hours of it.
 
     A view more than 24 hours after that author's last kept view is kept again.
@@ -38,7 +44,7 @@ def collapse_repeat_views(accesses: Sequence[Access]) -> list[Access]:
     """
     kept: list[Access] = []
     last_kept: dict[str, datetime] = {}
-    for access in sorted(accesses, key=lambda a: a.accessed_at):
+    for access in sorted(accesses, key=time_order):
         keep_if_shown(kept, last_kept, access)
     return kept
 

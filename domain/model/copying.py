@@ -2,8 +2,9 @@
 
 copy.deepcopy of a record would copy every access and plan - more work than reading its
 events again. Their state is immutable values (frozen dataclasses, str, int, None, enums)
-held directly or in lists, dicts and sets, so copying those containers is a full copy: the
-command can change the copy freely and the cached record is untouched.
+held directly or in lists, dicts and sets, or in a value that makes its own copy (`copied`),
+so copying those is a full copy: the command can change the copy freely and the cached
+record is untouched.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ def _fresh(value: Any) -> Any:
         return dict(value)
     if isinstance(value, set):
         return set(value)
-    return value
+    copied = getattr(value, "copied", None)  # a mutable value of the domain's own
+    return copied() if callable(copied) else value
 
 
 class CopiedByContainers:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from domain.model.access_log import REOPEN_WINDOW
 from domain.model.errors import OutOfRangeError
 from domain.model.nhs_number import NhsNumber, check_issued
 
@@ -37,6 +38,14 @@ class AccessWindow:
 
     clock_skew: timedelta = timedelta(minutes=5)
     max_age: timedelta = timedelta(hours=24)
+
+    def __post_init__(self) -> None:
+        # a record re-collapses late accesses only within its reopen window (access_log.py)
+        if self.max_age + self.clock_skew > REOPEN_WINDOW:
+            raise ValueError(
+                f"an access window of {_span(self.max_age)} and {_span(self.clock_skew)} of "
+                f"clock skew is longer than the {_span(REOPEN_WINDOW)} a record keeps every "
+                "access for")
 
     def check(self, accessed_at: datetime, now: datetime) -> None:
         if accessed_at > now + self.clock_skew:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, Self
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as AggregateSnapshot
+from eventsourcing.utils import register_topic
 
-from domain.model.access import Access, collapse_repeat_views, history_shown, keep_if_shown
+from domain.model.access import Access
+from domain.model.access_log import AccessLog
 from domain.model.copying import CopiedByContainers
 from domain.model.errors import (
     DomainError,
@@ -141,6 +145,27 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
         notify: list[str]
         provenance: Provenance
 
+    class Snapshot(AggregateSnapshot):
+        """The record's state at a version, so a query reads it and the events since, not
+        the whole history (RecordStore's snapshotting interval). Stored as JSON: the plans
+        as a list (JSON keys are strings), the access log as its two lists."""
+
+        TOPIC = "cpis:ChildProtectionRecordSnapshot.v1"
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Self:
+            snapshot = super().take(aggregate)
+            state = dict(snapshot.state)
+            state["plans"] = list(state["plans"].values())
+            state["access_log"] = state["access_log"].to_state()
+            return replace(snapshot, state=state)
+
+        def mutate(self, _: None) -> Any:
+            record: Any = super().mutate(_)
+            record.plans = {plan.key: plan for plan in record.plans}
+            record.access_log = AccessLog.from_state(record.access_log)
+            return record
+
     @staticmethod
     def create_id(nhs_number: NhsNumber) -> UUID:
         return record_id(nhs_number)
@@ -149,13 +174,8 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
     def __init__(self, nhs_number: NhsNumber) -> None:
         self.nhs_number = nhs_number
         self.plans: dict[PlanKey, Plan] = {}
-        self.accesses: list[Access] = []
-        # kept up as accesses come, so a query costs the same after thousands of them: the
-        # ids (each access once), the accesses the history shows (collapse_repeat_views),
-        # and each author's last shown view
-        self.access_ids: set[str] = set()
-        self.shown_accesses: list[Access] = []
-        self.last_shown: dict[str, datetime] = {}
+        # bounded, so a query costs the same after thousands of accesses (access_log.py)
+        self.access_log = AccessLog()
         self.superseded_by: NhsNumber | None = None
         self.inactive = False
         self.merged_from: list[NhsNumber] = []
@@ -247,30 +267,17 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
     # -- access -----------------------------------------------------------------------
 
     def has_access(self, access_id: str) -> bool:
-        return access_id in self.access_ids
+        return self.access_log.holds(access_id)
 
     def access_history(self, current: Access | None = None) -> list[Access]:
-        """The access history shown to a querying clinician (domain/access.py)."""
-        return history_shown(self.shown_accesses, current)
+        """The access history shown to a querying clinician (domain/model/access.py)."""
+        return self.access_log.history(current)
 
-    def _add_accesses(self, accesses: Iterable[Access]) -> None:
-        """Add the new ones. One no earlier than the last shown access is collapsed on its
-        own: the hidden repeats after it in time stay hidden, as its author's last shown view
-        only moves later. One earlier than that may change what shows after it, so then all
-        are collapsed again, once."""
-        in_order = True
-        for access in accesses:
-            if access.access_id in self.access_ids:
-                continue
-            self.accesses.append(access)
-            self.access_ids.add(access.access_id)
-            shown = self.shown_accesses
-            in_order = in_order and (not shown or access.accessed_at >= shown[-1].accessed_at)
-            if in_order:
-                keep_if_shown(shown, self.last_shown, access)
-        if not in_order:
-            self.shown_accesses = collapse_repeat_views(self.accesses)
-            self.last_shown = {a.author.identity: a.accessed_at for a in self.shown_accesses}
+    @property
+    def accesses(self) -> list[Access]:
+        """The accesses the record holds, oldest first (access_log.py: the history shown
+        and the last 48 hours; the event store holds them all)."""
+        return self.access_log.held()
 
     def record_access(self, access: Access, provenance: Provenance) -> None:
         """Record an unscheduled access once; the same access id again changes nothing."""
@@ -284,7 +291,7 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
     def _information_accessed(
         self, nhs_number: NhsNumber, access: Access, notify: list[str], provenance: Provenance
     ) -> None:
-        self._add_accesses([access])
+        self.access_log.add([access])
 
     def read_silently(self, access: Access, provenance: Provenance) -> None:
         self.trigger_event(self.InformationReadSilently, nhs_number=self.nhs_number,
@@ -363,8 +370,7 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
                 self.plans[plan.key] = plan
             else:
                 self.plans.setdefault(plan.key, plan)
-        self._add_accesses(accesses)
-        self.accesses.sort(key=lambda a: a.accessed_at)
+        self.access_log.add(accesses)
         self.merged_from.append(merged_from)
 
     def mark_inactive(self, provenance: Provenance, now: datetime) -> None:
@@ -410,3 +416,8 @@ class ChildProtectionRecord(CopiedByContainers, Aggregate):
             f"NHS number {self.nhs_number} has no {key.plan_type.value} plan held by "
             f"{key.ods_code}"
         )
+
+
+# a snapshot class is not registered by the aggregate's metaclass as its events are: without
+# this, a process that has taken none could not resolve a stored snapshot's pinned topic
+register_topic(ChildProtectionRecord.Snapshot.TOPIC, ChildProtectionRecord.Snapshot)

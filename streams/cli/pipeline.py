@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from domain.application.store import utc_now
 from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import (
     build_application,
@@ -66,7 +67,8 @@ def replay_views(settings: Settings, args: argparse.Namespace) -> int:
         report = replay(build_view_store(settings), SchemaRegistry(),
                         settings.kafka_bootstrap, topics_of(settings),
                         batch_size=args.batch_size, progress=progress, workers=args.workers,
-                        stop=args.stop)
+                        stop=args.stop,
+                        forget_sent_before=utc_now() - settings.notification_retention)
     except ReplayStoppedError as stopped:
         log.warning("%s: the views are unchanged", stopped)
         return 1

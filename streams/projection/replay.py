@@ -28,11 +28,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.context import SpawnProcess
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from adapters.views.access_bounds import AccessBounds
+from adapters.views.outbox import NotificationOutbox
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from streams.avro.registry import SchemaRegistry
 from streams.gc_tuning import fewer_collections
@@ -118,9 +120,12 @@ class ReplayStoppedError(Exception):
 def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, topics: Topics,
            batch_size: int = BATCH_SIZE, progress: Progress | None = None,
            switch: bool = True, workers: int | None = None,
-           stop: Callable[[], bool] = lambda: False) -> ReplayReport:
+           stop: Callable[[], bool] = lambda: False,
+           forget_sent_before: datetime | None = None) -> ReplayReport:
     """Rebuild into a new generation and switch to it. Should it fail or be stopped, the new
-    generation is dropped and the views stay as they were."""
+    generation is dropped and the views stay as they were. With `forget_sent_before`, the
+    notifications sent before it are deleted from the new generation first, as the live
+    sender deletes them (adapters/views/outbox.py, retention)."""
     started = time.monotonic()
     store.setup()
     generation = store.new_generation()
@@ -132,6 +137,10 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
             result = replay_partitions(jobs[0], registry, progress, stop)
         else:
             result = run_workers(jobs, progress, stop)
+        if forget_sent_before is not None:
+            outbox = NotificationOutbox(store)
+            outbox.setup()
+            outbox.forget_delivered(forget_sent_before, generation)
         store.index_generation(generation)
     except BaseException:
         store.drop_generation(generation)

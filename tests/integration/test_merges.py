@@ -51,7 +51,7 @@ def test_a_merge_moves_plans_and_access_history_to_the_new_number(app: CpisAppli
         (a.accessed_at for a in answer.history), reverse=True)
     record = app.find_record(B)
     assert record is not None
-    assert len(record.accesses) == 31  # complete in the event store
+    assert len(record.accesses) == 31  # all held: within the last 48 hours (access_log.py)
 
 
 def test_the_old_number_answers_no_record(app: CpisApplication) -> None:

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.model.access_log import AccessLog
 from domain.model.plans import PlanType
 from domain.model.record import ChildProtectionRecord
 from domain.model.upload_ledger import UploadLedger
@@ -38,6 +39,8 @@ def deepcopy_free(value: Any) -> Any:
         return [deepcopy_free(v) for v in value]
     if isinstance(value, dict):
         return {k: deepcopy_free(v) for k, v in value.items()}
+    if isinstance(value, AccessLog):
+        return value.copied()
     return value
 
 
@@ -80,6 +83,9 @@ def assert_immutable(value: Any, where: str) -> None:
         assert params.frozen, f"{where} is a mutable dataclass"
         for field in dataclasses.fields(value):
             assert_immutable(getattr(value, field.name), f"{where}.{field.name}")
+    elif isinstance(value, AccessLog):  # copies itself: what it holds must be immutable
+        for name, item in vars(value).items():
+            assert_immutable(item, f"{where}.{name}")
     else:
         assert isinstance(value, IMMUTABLE), f"{where} holds a {type(value).__name__}"
 

@@ -48,3 +48,9 @@ def test_upload_processes_default_to_the_cpus_and_are_bounded() -> None:
             load_settings({"CPIS_UPLOAD_PROCESSES": bad})
     with pytest.raises(SettingsError, match="CPIS_UPLOAD_PROCESSES must be a whole number"):
         load_settings({"CPIS_UPLOAD_PROCESSES": "two"})
+
+
+def test_an_access_window_longer_than_a_record_keeps_accesses_for_is_refused() -> None:
+    assert load_settings({"CPIS_ACCESS_MAX_AGE_HOURS": "47"}).limits.access.max_age.days == 1
+    with pytest.raises(SettingsError, match=r"CPIS_ACCESS_MAX_AGE_HOURS .* longer than the 48"):
+        load_settings({"CPIS_ACCESS_MAX_AGE_HOURS": "48"})
