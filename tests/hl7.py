@@ -19,8 +19,15 @@ from tests.builders import CHILD, LA_A, LA_B, MOTHER, T0, UPLOAD
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hl7v3"
 NS = {"hl7": "urn:hl7-org:v3", "soap": "http://schemas.xmlsoap.org/soap/envelope/",
       "npfitlc": "NPFIT:HL7:Localisation"}
-SOAP_OPEN = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-             b"<soap:Header/><soap:Body>")
+REQUEST_MESSAGE_ID = "9C1D2E3F-4A5B-4C6D-8E7F-0A1B2C3D4E5F"  # the request's wsa:MessageID
+CARE_SETTING = "https://ed.example.nhs.uk/cpis"
+SOAP_OPEN = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+             b'xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing"><soap:Header>'
+             b"<wsa:MessageID>uuid:" + REQUEST_MESSAGE_ID.encode() + b"</wsa:MessageID>"
+             b"<wsa:Action>urn:nhs:names:services:cpisquery/QUPC_IN000006GB01</wsa:Action>"
+             b"<wsa:To>https://cpisquery.national.ncrs.nhs.uk/syncservice</wsa:To>"
+             b"<wsa:From><wsa:Address>" + CARE_SETTING.encode() + b"</wsa:Address></wsa:From>"
+             b"</soap:Header><soap:Body>")
 SOAP_CLOSE = b"</soap:Body></soap:Envelope>"
 
 
@@ -71,7 +78,10 @@ def hl7_of(reply_body: bytes) -> etree._Element:
     envelope = etree.fromstring(reply_body)
     body = envelope.find("soap:Body", NS)
     assert body is not None
-    return body[0]
+    message = body[0]
+    if etree.QName(message).localname == "CP-ISNHSQueryResponse":  # Spine's wrapper
+        return message[0]
+    return message
 
 
 def xp(el: etree._Element, path: str) -> list[str]:

@@ -1,9 +1,9 @@
 """Parse a QUPC_IN000006GB01 CP-IS NHS query into plain values, or raise Hl7Error.
 
-The checks follow Spine's validation of this interaction: message id, interaction id equal to
-the root element, sender ASID, control act author1 ASID, event id, NHS number and an author
-that is either a person (COCT_TP145102GB01) or a system (COCT_TP145104GB01). An author with no
-ODS code or no role is refused as access denied.
+Spine's checks run first, all of them (spine_checks.py), then CP-IS's checks of the access
+time and the NHS number's form (Modulus 11), all reported together; then CP-IS's other
+stricter checks as the values are read (length windows, the author's name, a system author's
+nominated person's role, which access control needs), the first of them reported.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from adapters.hl7v3.errors import (
     invalid_message,
     mandatory_missing,
     out_of_range,
+    with_spine_faults,
 )
+from adapters.hl7v3.spine_checks import QUERY_PATH, Fault, spine_faults
 from adapters.hl7v3.timestamps import parse_ts
 from domain.model.authors import Author, PersonAuthor, PersonName, SystemAuthor
 from domain.model.errors import DomainError, OutOfRangeError
@@ -114,15 +116,42 @@ def _optional(value: str | None, what: str, longest: int = MAX_ID) -> str | None
 
 
 def check_root(root: Element) -> None:
+    """A CP-IS NHS query at all: Spine's checks (spine_checks.py) need one to run on."""
     if etree.QName(root).namespace != v.HL7:
         raise invalid_message(f"root element must be in namespace {v.HL7}")
     name = etree.QName(root).localname
     if name != v.QUERY:
         raise invalid_message(f"expected a {v.QUERY} CP-IS NHS query, got {name}")
-    interaction = _attr(root, "hl7:interactionId", "extension")
-    if interaction != name:
-        raise Hl7Error("INCONSISTENT_HL7_INTERACTION_ID",
-                       f"interactionId {interaction!r} does not match the root element {name}")
+
+
+def checked_query(root: Element) -> ParsedQuery:
+    """The query, once every Spine check passes and then CP-IS's own; else Hl7Error listing
+    every Spine fault, then CP-IS's first where it adds one."""
+    check_root(root)
+    faults = spine_faults(root) + own_faults(root)
+    try:
+        parsed = parse_query(root)
+    except Hl7Error as own:
+        if not faults:
+            raise
+        raise with_spine_faults(faults, own) from None
+    if faults:
+        raise with_spine_faults(faults, None)
+    return parsed
+
+
+def own_faults(root: Element) -> list[Fault]:
+    """CP-IS's checks of values Spine takes as they come (it checks presence only), each
+    run whatever the others find: the access time and the NHS number's form."""
+    found: list[Fault] = []
+    for query in root.findall(QUERY_PATH, NS):
+        for check in (_effective_time, _nhs_number):
+            try:
+                check(query)
+            except Hl7Error as error:
+                if error.code != "MANDATORY_DATA_MISSING" or check is _effective_time:
+                    found += error.faults
+    return found
 
 
 def parse_query(root: Element) -> ParsedQuery:

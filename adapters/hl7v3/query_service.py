@@ -1,10 +1,10 @@
 """The CP-IS NHS query over HTTP, independent of the web framework: bytes in, bytes out.
 
 Every outcome is an HL7 message in a SOAP envelope: the response (200), no records found
-(200, NF), a malformed or out-of-range request (400), not authorised (403), an oversized
-body (413) or an internal failure (500). Never a stack trace. Every answer and every
-refusal is recorded as an event (domain/application.py); the reply says which it was, so
-the HTTP layer can log one line per request.
+(200, NF), a request failing Spine's checks or CP-IS's (400, every fault listed), not
+authorised (403), an oversized body (413) or an internal failure (500). Never a stack
+trace. Every answer and every refusal is recorded as an event (domain/application.py); the
+reply says which it was, so the HTTP layer can log one line per request.
 
 Who may ask: the caller's client certificate names an endpoint of the registry
 (adapters/hl7v3/endpoints.py); without TLS (the demo and local tests only) the message's
@@ -22,14 +22,15 @@ from datetime import datetime
 from typing import Protocol
 
 from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.elements import Element, to_bytes
+from adapters.hl7v3.detected_issue import detected_issues_message
+from adapters.hl7v3.elements import to_bytes
 from adapters.hl7v3.endpoints import Care, Endpoint, EndpointRegistry
 from adapters.hl7v3.errors import Hl7Error, access_denied, invalid_message
-from adapters.hl7v3.failure_writer import failure_message
-from adapters.hl7v3.query_parser import ParsedQuery, Sent, parse_query, what_was_sent
+from adapters.hl7v3.failure_writer import no_records_message
+from adapters.hl7v3.query_parser import ParsedQuery, Sent, checked_query, what_was_sent
 from adapters.hl7v3.response_writer import IdFactory, new_id, response_message
 from adapters.hl7v3.safe_xml import MAX_BYTES, parse_xml
-from adapters.hl7v3.soap import unwrap, wrap
+from adapters.hl7v3.soap import Addressing, RequestHeader, request_header, unwrap, wrap
 from domain.application.answers import QueryAnswer
 from domain.application.queries import QueryRequest
 from domain.model.errors import DomainError, NoRecordFoundError, QueryRefusedError
@@ -85,30 +86,33 @@ class Hl7QueryService:
     def handle(self, body: bytes, caller: Caller | None = None) -> Reply:
         """Answer one SOAP request from `caller`."""
         caller = caller or Caller()
-        sent = Sent()
+        sent, header = Sent(), RequestHeader()
         try:
-            message = unwrap(parse_xml(body, self.max_bytes))
+            root = parse_xml(body, self.max_bytes)
+            header = request_header(root)
+            message = unwrap(root)
             sent = what_was_sent(message)
-            parsed = parse_query(message)
+            parsed = checked_query(message)
             endpoint = self._authorised(parsed, caller)
             silent = endpoint.care is Care.SCHEDULED and (
                 parsed.silent or _is_false(caller.unscheduled_header))
-            return self._answer(parsed, silent, sent)
+            return self._answer(parsed, silent, sent, header)
         except Hl7Error as error:
             self._record_refusal(error, sent)
-            return self._failure(error, sent)
+            return self._failure(error, sent, header)
         except QueryRefusedError as error:  # recorded by the application
-            return self._failure(Hl7Error(RefusalReason(error.reason).name, error.detail), sent)
+            return self._failure(Hl7Error(RefusalReason(error.reason).name, error.detail), sent,
+                                 header)
         except NoRecordFoundError as error:
-            return self._failure(Hl7Error("NO_RECORDS_FOUND", str(error), 200), sent)
+            return self._failure(Hl7Error("NO_RECORDS_FOUND", str(error), 200), sent, header)
         except DomainError as error:
             failure = invalid_message(str(error))
             self._record_refusal(failure, sent)
-            return self._failure(failure, sent)
+            return self._failure(failure, sent, header)
         except Exception:
             log.exception("internal error answering message %s", sent.message_id)
             return self._failure(Hl7Error("INTERNAL_ERROR", "CP-IS could not answer the query; "
-                                          "try again", 500), sent)
+                                          "try again", 500), sent, header)
 
     def _authorised(self, parsed: ParsedQuery, caller: Caller) -> Endpoint:
         """The caller's registered endpoint, where it may send this query; else
@@ -134,16 +138,20 @@ class Hl7QueryService:
             raise access_denied(f"job role {parsed.job_role or '(none)'} may not query CP-IS")
         return endpoint
 
-    def _answer(self, parsed: ParsedQuery, silent: bool, sent: Sent) -> Reply:
+    def _answer(self, parsed: ParsedQuery, silent: bool, sent: Sent,
+                header: RequestHeader) -> Reply:
         request = QueryRequest(
             nhs_number=parsed.nhs_number, author=parsed.author,
             accessed_at=parsed.effective_time, access_id=parsed.event_id,
             provenance=_provenance(sent), silent=silent)
         answer = self.app.query(request)
+        message_id = self.ids()
         message = response_message(answer, self.clock(), parsed.sender_asid, self.cpis_asid,
-                                   self.ids)
+                                   message_id, self.ids)
         outcome = "silent read" if silent else "answered"
-        return self._reply(200, message, v.RESPONSE, parsed.message_id, outcome, sent)
+        envelope = wrap(message, v.RESPONSE, self._addressing(sent, header), message_id,
+                        body_wrapper="CP-ISNHSQueryResponse")
+        return Reply(200, to_bytes(envelope), outcome, sent)
 
     def _record_refusal(self, error: Hl7Error, sent: Sent) -> None:
         """Record a refused request, with what it said of itself."""
@@ -152,19 +160,28 @@ class Hl7QueryService:
                           organisation_ods=sent.organisation_ods)
         self.app.record_refusal(sent.nhs_number, refusal, _provenance(sent))
 
-    def _failure(self, error: Hl7Error, sent: Sent) -> Reply:
-        to_asid = sent.sender_asid if (sent.sender_asid or "").isdigit() else UNKNOWN_ASID
-        message = failure_message(error, self.clock(), sent.message_id, str(to_asid),
-                                  self.cpis_asid, self.ids)
-        outcome = ("no records" if error.code == "NO_RECORDS_FOUND" else
-                   "error" if error.http_status >= 500 else f"refused: {error.code}")
-        return self._reply(error.http_status, message, v.QUERY_ACT_FAILED, sent.message_id,
-                           outcome, sent)
+    def _failure(self, error: Hl7Error, sent: Sent, header: RequestHeader) -> Reply:
+        """No records found: QUQI_IN010000UK14 NF (docs/hl7v3.md says why). Anything else:
+        MCCI_IN010000UK13 AE listing every fault."""
+        addressing = self._addressing(sent, header)
+        message_id = self.ids()
+        if error.code == "NO_RECORDS_FOUND":
+            message = no_records_message(error, self.clock(), sent.message_id,
+                                         addressing.to_asid, self.cpis_asid, message_id)
+            interaction, outcome = v.QUERY_ACT_FAILED, "no records"
+        else:
+            message = detected_issues_message(list(error.faults), self.clock(),
+                                              sent.message_id, addressing.to_asid,
+                                              self.cpis_asid, message_id, self.ids)
+            interaction = v.DETECTED_ISSUE
+            outcome = "error" if error.http_status >= 500 else f"refused: {error.code}"
+        envelope = wrap(message, interaction, addressing, message_id)
+        return Reply(error.http_status, to_bytes(envelope), outcome, sent)
 
-    def _reply(self, status: int, message: Element, interaction: str,
-               relates_to: str | None, outcome: str, sent: Sent) -> Reply:
-        return Reply(status, to_bytes(wrap(message, interaction, relates_to, self.ids)),
-                     outcome, sent)
+    def _addressing(self, sent: Sent, header: RequestHeader) -> Addressing:
+        to_asid = sent.sender_asid if (sent.sender_asid or "").isdigit() else UNKNOWN_ASID
+        return Addressing(header.message_id or sent.message_id, header.from_address,
+                          str(to_asid), self.cpis_asid)
 
 
 def _provenance(sent: Sent) -> Provenance:

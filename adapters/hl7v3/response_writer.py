@@ -19,7 +19,12 @@ from adapters.hl7v3.elements import (
     transmission_wrapper,
     value,
 )
-from adapters.hl7v3.timestamps import format_date, format_plan_date, format_ts
+from adapters.hl7v3.timestamps import (
+    format_creation_time,
+    format_date,
+    format_plan_date,
+    format_response_time,
+)
 from domain.application.answers import QueryAnswer, ShownPlan
 from domain.model.access import Access
 from domain.model.nhs_number import NhsNumber
@@ -34,7 +39,7 @@ IdFactory = Callable[[], str]
 
 def access_entry(access: Access, nhs_number: NhsNumber) -> Element:
     return E.pertinentInformation13(E("pertinentCP-ISNHSQuery",
-        E.effectiveTime(value=format_ts(access.accessed_at)), ii(access.access_id),
+        E.effectiveTime(value=format_response_time(access.accessed_at)), ii(access.access_id),
         author(access.author),
         E.queryByParameter(E("person.NHSnumber", E.value(extension=nhs_number.value)))))
 
@@ -73,7 +78,7 @@ def record_control_act(plan: ShownPlan, nhs_number: NhsNumber) -> Element:
 def query_response(answer: QueryAnswer, now: datetime, ids: IdFactory = new_id) -> Element:
     """The CP-ISNHSQueryResponse payload (REPC_MT000007GB01)."""
     return E("CP-ISNHSQueryResponse",
-        E.effectiveTime(value=format_ts(now)), ii(ids()),
+        E.effectiveTime(value=format_response_time(now)), ii(ids()),
         E.pertinentInformation11(E.pertinentTotalReturnedAccessRecords(
             value(len(answer.history)))),
         E.pertinentInformation12(E.pertinentTotalReturnedChildRecords(value(len(answer.plans)))),
@@ -82,13 +87,14 @@ def query_response(answer: QueryAnswer, now: datetime, ids: IdFactory = new_id) 
 
 
 def response_message(answer: QueryAnswer, now: datetime, to_asid: str, cpis_asid: str,
-                     ids: IdFactory = new_id) -> Element:
-    """The whole REPC_IN000007GB01 interaction."""
+                     message_id: str, ids: IdFactory = new_id) -> Element:
+    """The whole REPC_IN000007GB01 interaction (`message_id`: also the envelope's)."""
     return MESSAGE(v.RESPONSE,
-        *transmission_wrapper(v.RESPONSE, ids(), format_ts(now), to_asid, cpis_asid),
+        *transmission_wrapper(v.RESPONSE, message_id, format_creation_time(now), to_asid,
+                              cpis_asid),
         E.ControlActEvent(
             control_act_author(cpis_asid),
             E.subject(query_response(answer, now, ids), typeCode="SUBJ"),
-            E.queryAck(E.queryResponseCode(code="OK")),
+            E.queryAck(E.queryResponseCode(code="OK"), type="QueryAck"),
             classCode="CACT", moodCode="EVN"))
 

@@ -34,6 +34,16 @@ def format_ts(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M%S%z")
 
 
+def format_response_time(moment: datetime) -> str:
+    """An effectiveTime in a query response as NHS's samples write it: YYYYMMDDHHMM+ZZZZ."""
+    return moment.strftime("%Y%m%d%H%M%z")
+
+
+def format_creation_time(moment: datetime) -> str:
+    """A message's creationTime as Spine writes it: YYYYMMDDHHMMSS, UTC, no zone."""
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+
+
 def format_plan_date(moment: datetime) -> str:
     """The 12-digit YYYYMMDDHHMM plan date (TS.NHS.DateType1)."""
     return moment.strftime("%Y%m%d%H%M")

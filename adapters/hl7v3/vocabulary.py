@@ -3,7 +3,8 @@
 HL7 = "urn:hl7-org:v3"
 NPFITLC = "NPFIT:HL7:Localisation"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-WSA = "http://www.w3.org/2005/08/addressing"
+WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"  # Spine's WS-Addressing
+CPIS_ADDRESS = "https://cpisquery.national.ncrs.nhs.uk/syncservice"  # wsa:From of answers
 NSMAP = {None: HL7, "npfitlc": NPFITLC}
 
 INTERACTION_ROOT = "2.16.840.1.113883.2.1.3.2.4.12"
@@ -22,6 +23,7 @@ ERROR_SYSTEM = "2.16.840.1.113883.2.1.3.2.4.17.101"
 QUERY = "QUPC_IN000006GB01"
 RESPONSE = "REPC_IN000007GB01"
 QUERY_ACT_FAILED = "QUQI_IN010000UK14"
+DETECTED_ISSUE = "MCCI_IN010000UK13"
 VERSION_CODE = "V3NPfIT3.0"
 SOAP_ACTION_PREFIX = "urn:nhs:names:services:cpisquery/"
 

@@ -89,5 +89,5 @@ def test_a_100_mb_streamed_body_is_refused_and_the_server_carries_on(tmp_path: P
         response = httpx.post(f"{url}/cpisquery", content=hundred_megabytes(), timeout=60)
         assert response.status_code == 413
         assert xp(hl7_of(response.content),
-                  "//hl7:justifyingDetectedIssueEvent/hl7:code/@code") == ["MESSAGE_TOO_LARGE"]
+                  "//hl7:justifyingDetectedIssueEvent/hl7:code/@code") == ["CPIS.MESSAGE_TOO_LARGE"]
         assert httpx.get(f"{url}/health", timeout=5).text == "ok"

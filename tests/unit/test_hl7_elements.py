@@ -17,7 +17,7 @@ from adapters.hl7v3.elements import (
     local_authority,
     to_bytes,
 )
-from adapters.hl7v3.soap import wrap
+from adapters.hl7v3.soap import Addressing, wrap
 from tests.builders import LA_A, person, system
 
 
@@ -43,7 +43,7 @@ def test_a_root_built_without_its_declarations_is_refused() -> None:
     with pytest.raises(ValueError, match="build a message's root with MESSAGE"):
         to_bytes(E.FileResponse(E.id(extension="1")))
     with pytest.raises(ValueError, match="build a message's root with MESSAGE"):
-        wrap(E(v.RESPONSE), v.RESPONSE, None)
+        wrap(E(v.RESPONSE), v.RESPONSE, Addressing(None, None, "1", "2"), "ID")
 
 
 @pytest.mark.parametrize("make", [lambda: author(person("7")), lambda: author(system()),

@@ -13,8 +13,10 @@ from domain.model.nhs_number import NhsNumber
 from domain.model.record import ChildProtectionRecord as Record
 from tests.builders import CHILD, MOTHER
 from tests.hl7 import (
+    CARE_SETTING,
     ENDPOINTS,
     NS,
+    REQUEST_MESSAGE_ID,
     edited,
     fixture,
     hl7_of,
@@ -122,44 +124,82 @@ def test_unknown_nhs_number_gets_query_act_failed_no_records_found() -> None:
     assert service(seeded_app()).handle(body).body == fixture("response_no_records.xml")
 
 
+MISSING = "ErrorBase1712.MANDATORY_DATA_MISSING"
+
+
+def faults(message: etree._Element) -> list[str]:
+    """The fault lines a detected-issues answer lists, in order."""
+    return xp(message, "//hl7:justifyingDetectedIssueEvent/hl7:code/@displayName")
+
+
 @pytest.mark.parametrize(
-    ("body", "status", "code", "text"),
+    ("body", "expected"),
     [
-        (edited("query_person.xml", remove(QUERY + "/hl7:queryByParameter")), 400,
-         "MANDATORY_DATA_MISSING", "NHS Number"),
-        (edited("query_person.xml", remove(AUTHOR)), 400, "MANDATORY_DATA_MISSING", "author"),
-        (edited("query_person.xml", remove(QUERY + "/hl7:id")), 400,
-         "MANDATORY_DATA_MISSING", "Event ID"),
-        (edited("query_person.xml", remove("/hl7:*/hl7:ControlActEvent/hl7:author1")), 400,
-         "MANDATORY_DATA_MISSING", "author1 ASID"),
+        (edited("query_person.xml", remove(QUERY + "/hl7:queryByParameter")),
+         [f"{MISSING}|NHS Number"]),
+        (edited("query_person.xml", remove(AUTHOR)), [f"{MISSING}|[authorPerson or authorDevice]"]),
+        (edited("query_person.xml", remove(QUERY + "/hl7:id")), [f"{MISSING}|Event ID"]),
+        (edited("query_person.xml", remove("/hl7:*/hl7:ControlActEvent/hl7:author1")),
+         [f"{MISSING}|author1", f"{MISSING}|author1"]),  # both of Spine's author1 checks
         (edited("query_person.xml", set_attr("/hl7:*/hl7:interactionId", "extension",
                                              "QUPC_IN000005GB01")),
-         400, "INCONSISTENT_HL7_INTERACTION_ID", "does not match the root element"),
-        (edited("query_person.xml", set_attr("//hl7:person.NHSnumber/hl7:value", "extension",
-                                             "9434765918")),
-         400, "INVALID_NHS_NUMBER", "fails the Modulus 11 check"),
-        (edited("query_person.xml", set_attr(QUERY + "/hl7:effectiveTime", "value", "yesterday")),
-         400, "OUT_OF_RANGE", "not an HL7 timestamp"),
-        (soap(b'<QUPC_IN000006GB01 xmlns="urn:example:wrong"/>'), 400, "INVALID_MESSAGE",
-         "namespace urn:hl7-org:v3"),
-        (soap(b'<REPC_IN000007GB01 xmlns="urn:hl7-org:v3"/>'), 400, "INVALID_MESSAGE",
-         "expected a QUPC_IN000006GB01"),
-        (b"<QUPC_IN000006GB01", 400, "INVALID_MESSAGE", "not well-formed"),
-        (b"", 400, "INVALID_MESSAGE", "not well-formed"),
+         ["ErrorBase1732.INCONSISTENT_HL7_INTERACTION_ID"]),
     ],
-    ids=["no-nhs-number", "no-author", "no-event-id", "no-author1", "interaction-mismatch",
-         "invalid-nhs-number", "bad-time", "wrong-namespace", "wrong-root", "malformed", "empty"],
+    ids=["no-nhs-number", "no-author", "no-event-id", "no-author1", "interaction-mismatch"],
 )
-def test_each_malformed_request_gets_its_hl7_error(
-    body: bytes, status: int, code: str, text: str
+def test_a_query_failing_spines_checks_gets_detected_issues_naming_each(
+    body: bytes, expected: list[str]
 ) -> None:
     got_status, message = ask(body)
-    assert got_status == status
-    assert etree.QName(message).localname == "QUQI_IN010000UK14"
+    assert got_status == 400
+    assert etree.QName(message).localname == "MCCI_IN010000UK13"
+    assert xp(message, "hl7:acknowledgement/@typeCode") == ["AE"]
+    assert faults(message) == expected
+    assert message.find(".//hl7:queryAck", NS) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "text"),
+    [
+        (edited("query_person.xml", set_attr("//hl7:person.NHSnumber/hl7:value", "extension",
+                                             "9434765918")),
+         "CPIS.INVALID_NHS_NUMBER", "fails the Modulus 11 check"),
+        (edited("query_person.xml", set_attr(QUERY + "/hl7:effectiveTime", "value", "yesterday")),
+         "CPIS.OUT_OF_RANGE", "not an HL7 timestamp"),
+        (soap(b'<QUPC_IN000006GB01 xmlns="urn:example:wrong"/>'), "CPIS.INVALID_MESSAGE",
+         "namespace urn:hl7-org:v3"),
+        (soap(b'<REPC_IN000007GB01 xmlns="urn:hl7-org:v3"/>'), "CPIS.INVALID_MESSAGE",
+         "expected a QUPC_IN000006GB01"),
+        (b"<QUPC_IN000006GB01", "CPIS.INVALID_MESSAGE", "not well-formed"),
+        (b"", "CPIS.INVALID_MESSAGE", "not well-formed"),
+    ],
+    ids=["invalid-nhs-number", "bad-time", "wrong-namespace", "wrong-root", "malformed",
+         "empty"],
+)
+def test_a_query_failing_cpis_own_checks_gets_its_fault(body: bytes, code: str, text: str
+                                                        ) -> None:
+    got_status, message = ask(body)
+    assert got_status == 400
+    assert etree.QName(message).localname == "MCCI_IN010000UK13"
     assert error_code(message) == code
-    assert text in xp(message, "//hl7:justifyingDetectedIssueEvent/hl7:code/@displayName")[0]
-    assert xp(message, "//hl7:queryResponseCode/@code") == ["ID"]
+    [line] = faults(message)
+    assert text in line
     assert b"Traceback" not in etree.tostring(message)
+
+
+def test_every_fault_of_a_message_is_reported_together_spines_first() -> None:
+    def edit(root: etree._Element) -> None:
+        for path in ("/hl7:*/hl7:creationTime", "/hl7:*/hl7:versionCode",
+                     AUTHOR + "//hl7:representedOrganization/hl7:name"):
+            remove(path)(root)
+        set_attr("//hl7:person.NHSnumber/hl7:value", "extension", "9434765918")(root)
+
+    _, message = ask(edited("query_person.xml", edit))
+    assert faults(message) == [
+        "ErrorBase1732.INVALID_CREATION_TIME", "ErrorBase1732.INVALID_VERSION_CODE",
+        f"{MISSING}|Organisation Name",
+        "CPIS.INVALID_NHS_NUMBER|NHS number 9434765918 fails the Modulus 11 check: check "
+        "digit should be 9, not 8"]
 
 
 @pytest.mark.parametrize(
@@ -170,26 +210,27 @@ def test_each_malformed_request_gets_its_hl7_error(
     ],
     ids=["no-ods-code", "no-role"],
 )
-def test_an_author_without_ods_code_or_role_is_denied_and_the_refusal_recorded(
+def test_an_author_without_ods_code_or_role_gets_spines_fault_and_the_refusal_recorded(
     edit: object,
 ) -> None:
     app = seeded_app()
     reply = service(app).handle(edited("query_person.xml", edit))  # type: ignore[arg-type]
-    assert reply.status == 403
-    assert error_code(hl7_of(reply.body)) == "ACCESS_DENIED"
-    assert reply.outcome == "refused: ACCESS_DENIED"
+    assert reply.status == 400
+    assert faults(hl7_of(reply.body)) in (  # no code element: no code and no displayName
+        [f"{MISSING}|Organisation Code"], [f"{MISSING}|Job Role Code", f"{MISSING}|Job Role Name"])
+    assert reply.outcome == "refused: MANDATORY_DATA_MISSING"
     record = app.find_record(CHILD)
     assert record is not None
     assert record.accesses == []
     [refused] = [e for e in app.events.get(record.id) if isinstance(e, Record.QueryRefused)]
-    assert refused.refusal.reason.value == "not authorised"
+    assert refused.refusal.reason.value == "malformed"
     assert refused.provenance.message_id == "6B2F3E10-7A41-4C3E-9A51-1D2B3C4D5E6F"
 
 
 def test_a_system_without_a_nominated_persons_role_is_denied() -> None:
     status, message = ask(edited("query_system.xml", remove(AUTHOR + "//hl7:indirectAuthority")))
     assert status == 403
-    assert error_code(message) == "ACCESS_DENIED"
+    assert error_code(message) == "CPIS.ACCESS_DENIED"
 
 
 def test_an_internal_failure_is_an_hl7_error_not_a_stack_trace() -> None:
@@ -203,7 +244,7 @@ def test_an_internal_failure_is_an_hl7_error_not_a_stack_trace() -> None:
                           lambda: datetime(2026, 11, 1, tzinfo=UTC), ENDPOINTS)
     reply = svc.handle(soap(fixture("query_person.xml")))
     assert reply.status == 500
-    assert error_code(hl7_of(reply.body)) == "INTERNAL_ERROR"
+    assert error_code(hl7_of(reply.body)) == "CPIS.INTERNAL_ERROR"
     assert b"database on fire" not in reply.body
 
 
@@ -224,7 +265,7 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 def test_entity_attacks_are_rejected(payload: bytes) -> None:
     status, message = ask(payload)
     assert status == 400
-    assert error_code(message) == "INVALID_MESSAGE"
+    assert error_code(message) == "CPIS.INVALID_MESSAGE"
     assert b"root:" not in etree.tostring(message)
     assert b"lollol" not in etree.tostring(message)
 
@@ -232,14 +273,14 @@ def test_entity_attacks_are_rejected(payload: bytes) -> None:
 def test_utf16_doctype_is_rejected_after_parsing() -> None:
     status, message = ask(XXE.replace(b'<?xml version="1.0"?>', b"").decode().encode("utf-16"))
     assert status == 400
-    assert error_code(message) == "INVALID_MESSAGE"
+    assert error_code(message) == "CPIS.INVALID_MESSAGE"
 
 
 def test_an_oversized_body_is_refused_before_parsing() -> None:
     body = soap(fixture("query_person.xml")) + b" " * 1_000_001
     status, message = ask(body)
     assert status == 413
-    assert error_code(message) == "MESSAGE_TOO_LARGE"
+    assert error_code(message) == "CPIS.MESSAGE_TOO_LARGE"
 
 
 def test_parsed_nhs_number_is_normalised() -> None:
@@ -247,3 +288,62 @@ def test_parsed_nhs_number_is_normalised() -> None:
 
     root = etree.fromstring(fixture("query_person.xml").replace(b"9998765439", b"999 876 5439"))
     assert parse_query(root).nhs_number == NhsNumber("9998765439")
+
+
+@pytest.mark.parametrize(
+    ("query", "edit", "expected"),
+    [
+        ("query_person.xml", remove("/hl7:*/hl7:creationTime"),
+         ["ErrorBase1732.INVALID_CREATION_TIME"]),
+        ("query_person.xml", remove("/hl7:*/hl7:versionCode"),
+         ["ErrorBase1732.INVALID_VERSION_CODE"]),
+        ("query_person.xml", remove("/hl7:*/hl7:communicationFunctionRcv"),
+         ["ErrorBase1732.INVALID_COMM_FUNC_RCV"]),
+        ("query_system.xml", remove("//hl7:superiorAssignedEntity/hl7:assignedPerson/hl7:name"),
+         [f"{MISSING}|authorDevice.assignedPersonName"]),
+        ("query_system.xml", set_attr("//hl7:superiorAssignedEntity/hl7:code", "displayName",
+                                      ""), [f"{MISSING}|authorDevice.jobRoleName"]),
+    ],
+    ids=["no-creation-time", "no-version-code", "no-receiver", "no-nominated-name",
+         "no-nominated-role-name"],
+)
+def test_what_spine_refuses_is_refused_here_too(query: str, edit: object,
+                                                expected: list[str]) -> None:
+    app = seeded_app()
+    reply = service(app).handle(edited(query, edit))  # type: ignore[arg-type]
+    assert reply.status == 400
+    assert faults(hl7_of(reply.body)) == expected
+    record = app.find_record(CHILD)
+    assert record is not None
+    assert record.accesses == []  # refused, recorded as a refusal, not an access
+
+
+def test_the_answer_is_addressed_as_spine_addresses_it() -> None:
+    reply = service(seeded_app()).handle(soap(fixture("query_person.xml")))
+    envelope = etree.fromstring(reply.body)
+    wsa = {"wsa": "http://schemas.xmlsoap.org/ws/2004/08/addressing", **NS}
+    header = envelope.find("soap:Header", NS)
+    assert header is not None
+    assert header.xpath("wsa:RelatesTo/text()", namespaces=wsa) == [
+        f"uuid:{REQUEST_MESSAGE_ID}"]
+    assert header.xpath("wsa:To/text()", namespaces=wsa) == [CARE_SETTING]
+    assert header.xpath("wsa:From/wsa:Address/text()", namespaces=wsa) == [
+        "https://cpisquery.national.ncrs.nhs.uk/syncservice"]
+    assert header.xpath("hl7:communicationFunctionRcv/hl7:device/hl7:id/@extension",
+                        namespaces=wsa) == ["200000000001"]  # the requester
+    assert header.xpath("hl7:communicationFunctionSnd/hl7:device/hl7:id/@extension",
+                        namespaces=wsa) == ["990000000001"]  # CP-IS
+    message_id = str(header.xpath("string(wsa:MessageID)", namespaces=wsa))
+    assert envelope.xpath("soap:Body/hl7:CP-ISNHSQueryResponse/hl7:REPC_IN000007GB01/hl7:id/"
+                          "@root", namespaces=NS) == [str(message_id).removeprefix("uuid:")]
+    message = hl7_of(reply.body)
+    assert xp(message, "//hl7:queryAck/@type") == ["QueryAck"]
+    assert xp(message, "hl7:creationTime/@value") == ["20261101120000"]
+
+
+def test_without_a_wsa_message_id_the_answer_relates_to_the_hl7_id() -> None:
+    body = soap(fixture("query_person.xml")).replace(
+        f"<wsa:MessageID>uuid:{REQUEST_MESSAGE_ID}</wsa:MessageID>".encode(), b"")
+    envelope = etree.fromstring(service(seeded_app()).handle(body).body)
+    assert envelope.xpath("//*[local-name()='RelatesTo']/text()") == [
+        "uuid:6B2F3E10-7A41-4C3E-9A51-1D2B3C4D5E6F"]

@@ -41,7 +41,7 @@ def test_a_body_over_the_limit_is_refused_with_413() -> None:
     response = client().post("/cpisquery", content=b"<" * 1_000_050)
     assert response.status_code == 413
     assert xp(hl7_of(response.content),
-              "//hl7:justifyingDetectedIssueEvent/hl7:code/@code") == ["MESSAGE_TOO_LARGE"]
+              "//hl7:justifyingDetectedIssueEvent/hl7:code/@code") == ["CPIS.MESSAGE_TOO_LARGE"]
 
 
 def test_get_on_the_query_endpoint_is_not_allowed() -> None:

@@ -100,7 +100,7 @@ def test_a_query_the_registry_does_not_allow_is_refused_and_recorded(edit: Edit,
     app = seeded_app()
     reply = service(app).handle(edited("query_person.xml", edit))
     assert reply.status == 403
-    assert code_of(reply.body) == "ACCESS_DENIED"
+    assert code_of(reply.body) == "CPIS.ACCESS_DENIED"
     assert why in xp(hl7_of(reply.body), "//hl7:justifyingDetectedIssueEvent/hl7:code/"
                      "@displayName")[0]
     [refused] = recorded(app)
@@ -146,7 +146,7 @@ def test_a_malformed_query_naming_a_valid_number_is_recorded_on_its_record() -> 
     app = seeded_app()
     reply = service(app).handle(edited("query_person.xml", set_attr(
         "//hl7:cP-ISNHSQuery/hl7:effectiveTime", "value", "99991231235959-2359")))
-    assert (reply.status, code_of(reply.body)) == (400, "OUT_OF_RANGE")
+    assert (reply.status, code_of(reply.body)) == (400, "CPIS.OUT_OF_RANGE")
     [refused] = recorded(app)
     assert refused.refusal.reason is RefusalReason.OUT_OF_RANGE
     assert refused.refusal.access_id == "0F5A8E2C-1B3D-4E6F-8A9B-C0D1E2F3A4B5"
