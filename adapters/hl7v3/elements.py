@@ -10,7 +10,7 @@ from typing import TypeVar, cast
 from lxml import etree
 
 from adapters.hl7v3 import vocabulary as v
-from domain.model.authors import Author, PersonAuthor
+from domain.model.authors import Author, NominatedPerson, PersonAuthor
 from domain.model.local_authority import LocalAuthority
 
 Element = etree._Element
@@ -115,6 +115,8 @@ def author(who: Author) -> Element:
             ids.append(ii(v.SDS_ROLE_PROFILE_ROOT, who.role_profile_id))
         name = E.name(*([E.prefix(who.name.prefix)] if who.name.prefix else []),
                       E.given(who.name.given), E.family(who.name.family))
+        if who.name.use:
+            name.set("use", who.name.use)
         body = E("COCT_TP145102GB01.AssignedAuthor",
                  E.code(code=who.job_role_code, displayName=who.job_role_name,
                         codeSystem=v.JOB_ROLE_SYSTEM),
@@ -122,10 +124,21 @@ def author(who: Author) -> Element:
                  E.representedOrganization(*organisation_ids(who.organisation_ods,
                                                               who.organisation_name)))
         return E.author(content_id(v.PERSON_AUTHOR_TEMPLATE), body)
-    body = E("COCT_TP145104GB01.System", ii(v.ASID_ROOT, who.asid),
+    nominated = [_indirect_authority(who.nominated)] if who.nominated else []
+    body = E("COCT_TP145104GB01.System", ii(v.ASID_ROOT, who.asid), *nominated,
              E.maintainingOrganization(*organisation_ids(who.organisation_ods,
                                                          who.organisation_name)))
     return E.author(content_id(v.SYSTEM_AUTHOR_TEMPLATE), body)
+
+
+def _indirect_authority(person: NominatedPerson) -> Element:
+    code = E.code(code=person.job_role_code, codeSystem=v.JOB_ROLE_SYSTEM)
+    if person.job_role_name:
+        code.set("displayName", person.job_role_name)
+    parts = [E(tag, text) for tag, text in (("prefix", person.prefix), ("given", person.given),
+                                            ("family", person.family)) if text]
+    return E.indirectAuthority(E.superiorAssignedEntity(
+        code, E.assignedPerson(E.name(*parts))))
 
 
 def message_header(interaction: str, message_id: str, created: str) -> list[Element]:

@@ -24,7 +24,13 @@ from adapters.hl7v3.errors import (
 )
 from adapters.hl7v3.spine_checks import QUERY_PATH, Fault, spine_faults
 from adapters.hl7v3.timestamps import parse_ts
-from domain.model.authors import Author, PersonAuthor, PersonName, SystemAuthor
+from domain.model.authors import (
+    Author,
+    NominatedPerson,
+    PersonAuthor,
+    PersonName,
+    SystemAuthor,
+)
 from domain.model.errors import DomainError, OutOfRangeError
 from domain.model.limits import MAX_ID, MAX_TEXT, check_text, shortened
 from domain.model.nhs_number import NhsNumber
@@ -242,13 +248,30 @@ def _person(el: Element) -> PersonAuthor:
                 family=_require(_text(el, "hl7:assignedAuthorPerson/hl7:name/hl7:family"),
                                 "author family name", MAX_TEXT),
                 prefix=_optional(_text(el, "hl7:assignedAuthorPerson/hl7:name/hl7:prefix"),
-                                 "author name prefix", MAX_TEXT)),
+                                 "author name prefix", MAX_TEXT),
+                use=_optional(_attr(el, "hl7:assignedAuthorPerson/hl7:name", "use"),
+                              "author name use")),
             organisation_ods=ods,
             organisation_name=_require(_text(el, "hl7:representedOrganization/hl7:name"),
                                        "author organisation name", MAX_TEXT),
         )
     except DomainError as error:
         raise access_denied(str(error)) from None
+
+
+def _nominated(el: Element, role: str) -> NominatedPerson:
+    """The person the system acts for (the first indirectAuthority)."""
+    entity = "hl7:indirectAuthority/hl7:superiorAssignedEntity/"
+    name = entity + "hl7:assignedPerson/hl7:name/hl7:"
+    return NominatedPerson(
+        job_role_code=_require(role, "nominated person's job role"),
+        job_role_name=_optional(_attr(el, entity + "hl7:code", "displayName"),
+                                "nominated person's job role name", MAX_TEXT),
+        given=_optional(_text(el, name + "given"), "nominated person's given name", MAX_TEXT),
+        family=_optional(_text(el, name + "family"), "nominated person's family name",
+                         MAX_TEXT),
+        prefix=_optional(_text(el, name + "prefix"), "nominated person's name prefix",
+                         MAX_TEXT))
 
 
 def _system(el: Element) -> SystemAuthor:
@@ -263,6 +286,7 @@ def _system(el: Element) -> SystemAuthor:
             organisation_ods=ods,
             organisation_name=_require(_text(el, "hl7:maintainingOrganization/hl7:name"),
                                        "maintaining organisation name", MAX_TEXT),
+            nominated=_nominated(el, role),
         )
     except DomainError as error:
         raise access_denied(str(error)) from None

@@ -175,3 +175,21 @@ def test_record_ids_are_read_as_text_and_each_uuid_built_once() -> None:
     again, _ = decode_event(*REGISTRY.decode(data))
     assert first.originator_id == event.originator_id
     assert again.originator_id is first.originator_id
+
+
+def test_a_nominated_person_and_a_name_use_round_trip() -> None:
+    from dataclasses import replace as replaced
+
+    from domain.model.access import Access
+    from domain.model.authors import NominatedPerson, PersonName, SystemAuthor
+    from tests.builders import person
+
+    acting = SystemAuthor("200000000001", "RXX01", "Example Trust",
+                          NominatedPerson("R8000", "Clinical Practitioner Access Role", "Nina",
+                                          "Nominated", "Dr"))
+    legal = replaced(person(), name=PersonName("Dana", "Doctor", "Dr", "L"))
+    for author in (acting, legal):
+        event = system_access_event()
+        event = replaced(event, access=Access("ACCESS-9", event.access.accessed_at, author))
+        decoded, _ = decode_event(*REGISTRY.decode(REGISTRY.encode(*encode_event(event, 1))))
+        assert decoded.access.author == author

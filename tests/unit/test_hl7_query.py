@@ -347,3 +347,16 @@ def test_without_a_wsa_message_id_the_answer_relates_to_the_hl7_id() -> None:
     envelope = etree.fromstring(service(seeded_app()).handle(body).body)
     assert envelope.xpath("//*[local-name()='RelatesTo']/text()") == [
         "uuid:6B2F3E10-7A41-4C3E-9A51-1D2B3C4D5E6F"]
+
+
+def test_the_author_as_sent_is_shown_in_the_history_name_use_and_nominated_person() -> None:
+    app = seeded_app()
+    svc = service(app)
+    svc.handle(soap(fixture("query_system.xml")))
+    reply = svc.handle(edited("query_person.xml", set_attr(
+        AUTHOR + "//hl7:assignedAuthorPerson/hl7:name", "use", "L")))
+    message = hl7_of(reply.body)
+    assert xp(message, "//hl7:pertinentCP-ISNHSQuery//hl7:assignedAuthorPerson/hl7:name/@use"
+              ) == ["L"]
+    assert xp(message, "//hl7:pertinentCP-ISNHSQuery//hl7:indirectAuthority//hl7:assignedPerson"
+              "/hl7:name/hl7:given/text()") == ["Nina"]

@@ -12,6 +12,7 @@ from adapters.mesh.notification_writer import (
     notification_message,
 )
 from adapters.mesh.workflows import LaMailboxes
+from domain.model.authors import NominatedPerson, SystemAuthor
 from domain.model.notifications import NotificationKind
 from tests.avro_samples import sample_notification
 from tests.builders import OTHER_CHILD, T0
@@ -56,3 +57,17 @@ def test_la_mailboxes_are_ods_mailbox_pairs() -> None:
     assert boxes.mailbox_of("X27") == "X27LA001"
     assert boxes.ods_of("X26LA001") == "X26"
     assert boxes.ods_of("NOBODY") is None
+
+
+def test_an_access_notification_names_the_person_a_system_acted_for() -> None:
+    system = SystemAuthor("200000000001", "RXX01", "Example Trust",
+                          NominatedPerson("R8000", "Clinical Practitioner Access Role", "Nina",
+                                          "Nominated"))
+    n = sample_notification()
+    assert n.access is not None
+    n = replace(n, access=replace(n.access, author=system))
+    message = notification_message(n, CONTEXT, T0)
+    entity = "//hl7:COCT_TP145104GB01.System/hl7:indirectAuthority/hl7:superiorAssignedEntity"
+    assert xp(message, f"{entity}/hl7:code/@code") == ["R8000"]
+    assert xp(message, f"{entity}/hl7:assignedPerson/hl7:name/hl7:family/text()") == [
+        "Nominated"]
