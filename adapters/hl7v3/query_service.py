@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from adapters.hl7v3 import vocabulary as v
-from adapters.hl7v3.detected_issue import detected_issues_message
-from adapters.hl7v3.elements import to_bytes
+from adapters.hl7v3.elements import Element
 from adapters.hl7v3.endpoints import Care, Endpoint, EndpointRegistry
 from adapters.hl7v3.errors import Hl7Error, access_denied, invalid_message
-from adapters.hl7v3.failure_writer import no_records_message
+from adapters.hl7v3.itk import ItkReplies, is_distribution_envelope, itk_payload, itk_request
 from adapters.hl7v3.query_parser import ParsedQuery, Sent, checked_query, what_was_sent
-from adapters.hl7v3.response_writer import IdFactory, new_id, response_message
+from adapters.hl7v3.replies import Replies, Reply, SpineReplies, Writing
+from adapters.hl7v3.response_writer import IdFactory, new_id
 from adapters.hl7v3.safe_xml import MAX_BYTES, parse_xml
-from adapters.hl7v3.soap import Addressing, RequestHeader, request_header, unwrap, wrap
+from adapters.hl7v3.soap import request_header, unwrap
 from domain.application.answers import QueryAnswer
 from domain.application.queries import QueryRequest
 from domain.model.errors import DomainError, NoRecordFoundError, QueryRefusedError
@@ -38,7 +37,6 @@ from domain.model.provenance import Channel, Provenance
 from domain.model.refusals import Refusal, RefusalReason
 
 log = logging.getLogger(__name__)
-UNKNOWN_ASID = "000000000000"
 # HL7 error code -> the refusal reason it is recorded under
 REFUSALS = {
     "ACCESS_DENIED": RefusalReason.NOT_AUTHORISED,
@@ -63,56 +61,56 @@ class Caller:
     unscheduled_header: str | None = None
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes
-    outcome: str  # answered | silent read | no records | refused: <reason> | error
-    sent: Sent = field(default_factory=Sent)
-    content_type: str = "text/xml; charset=utf-8"
-
-
 class Hl7QueryService:
     def __init__(self, app: AnswersQueries, cpis_asid: str, clock: Callable[[], datetime],
                  endpoints: EndpointRegistry, max_bytes: int = MAX_BYTES,
                  ids: IdFactory = new_id) -> None:
         self.app = app
-        self.ids = ids
-        self.cpis_asid = cpis_asid
         self.clock = clock
+        self.writing = Writing(cpis_asid, clock, ids)
         self.endpoints = endpoints
         self.max_bytes = max_bytes
 
     def handle(self, body: bytes, caller: Caller | None = None) -> Reply:
-        """Answer one SOAP request from `caller`."""
+        """Answer one request from `caller`, by the channel it came by."""
         caller = caller or Caller()
-        sent, header = Sent(), RequestHeader()
+        sent = Sent()
+        replies: Replies = SpineReplies(self.writing)
         try:
             root = parse_xml(body, self.max_bytes)
-            header = request_header(root)
-            message = unwrap(root)
+            envelope = unwrap(root)
+            replies = self._replies(root, envelope)
+            message = itk_payload(envelope) if isinstance(replies, ItkReplies) else envelope
             sent = what_was_sent(message)
             parsed = checked_query(message)
             endpoint = self._authorised(parsed, caller)
             silent = endpoint.care is Care.SCHEDULED and (
                 parsed.silent or _is_false(caller.unscheduled_header))
-            return self._answer(parsed, silent, sent, header)
+            answer = self.app.query(_request(parsed, silent, sent))
+            return replies.answered(answer, parsed, sent,
+                                    "silent read" if silent else "answered")
         except Hl7Error as error:
             self._record_refusal(error, sent)
-            return self._failure(error, sent, header)
+            return replies.failed(error, sent)
         except QueryRefusedError as error:  # recorded by the application
-            return self._failure(Hl7Error(RefusalReason(error.reason).name, error.detail), sent,
-                                 header)
+            return replies.failed(Hl7Error(RefusalReason(error.reason).name, error.detail), sent)
         except NoRecordFoundError as error:
-            return self._failure(Hl7Error("NO_RECORDS_FOUND", str(error), 200), sent, header)
+            return replies.failed(Hl7Error("NO_RECORDS_FOUND", str(error), 200), sent)
         except DomainError as error:
             failure = invalid_message(str(error))
             self._record_refusal(failure, sent)
-            return self._failure(failure, sent, header)
+            return replies.failed(failure, sent)
         except Exception:
             log.exception("internal error answering message %s", sent.message_id)
-            return self._failure(Hl7Error("INTERNAL_ERROR", "CP-IS could not answer the query; "
-                                          "try again", 500), sent, header)
+            return replies.failed(Hl7Error("INTERNAL_ERROR", "CP-IS could not answer the "
+                                           "query; try again", 500), sent)
+
+    def _replies(self, root: Element, envelope: Element) -> Replies:
+        """The channel the request came by: ITK (a DistributionEnvelope, bare or in a SOAP
+        Body), else the native Spine route (a SOAP envelope or a bare message)."""
+        if is_distribution_envelope(envelope):
+            return ItkReplies(self.writing, itk_request(envelope, envelope is not root))
+        return SpineReplies(self.writing, request_header(root))
 
     def _authorised(self, parsed: ParsedQuery, caller: Caller) -> Endpoint:
         """The caller's registered endpoint, where it may send this query; else
@@ -138,21 +136,6 @@ class Hl7QueryService:
             raise access_denied(f"job role {parsed.job_role or '(none)'} may not query CP-IS")
         return endpoint
 
-    def _answer(self, parsed: ParsedQuery, silent: bool, sent: Sent,
-                header: RequestHeader) -> Reply:
-        request = QueryRequest(
-            nhs_number=parsed.nhs_number, author=parsed.author,
-            accessed_at=parsed.effective_time, access_id=parsed.event_id,
-            provenance=_provenance(sent), silent=silent)
-        answer = self.app.query(request)
-        message_id = self.ids()
-        message = response_message(answer, self.clock(), parsed.sender_asid, self.cpis_asid,
-                                   message_id, self.ids)
-        outcome = "silent read" if silent else "answered"
-        envelope = wrap(message, v.RESPONSE, self._addressing(sent, header), message_id,
-                        body_wrapper="CP-ISNHSQueryResponse")
-        return Reply(200, to_bytes(envelope), outcome, sent)
-
     def _record_refusal(self, error: Hl7Error, sent: Sent) -> None:
         """Record a refused request, with what it said of itself."""
         reason = REFUSALS.get(error.code, RefusalReason.MALFORMED)
@@ -160,28 +143,11 @@ class Hl7QueryService:
                           organisation_ods=sent.organisation_ods)
         self.app.record_refusal(sent.nhs_number, refusal, _provenance(sent))
 
-    def _failure(self, error: Hl7Error, sent: Sent, header: RequestHeader) -> Reply:
-        """No records found: QUQI_IN010000UK14 NF (docs/hl7v3.md says why). Anything else:
-        MCCI_IN010000UK13 AE listing every fault."""
-        addressing = self._addressing(sent, header)
-        message_id = self.ids()
-        if error.code == "NO_RECORDS_FOUND":
-            message = no_records_message(error, self.clock(), sent.message_id,
-                                         addressing.to_asid, self.cpis_asid, message_id)
-            interaction, outcome = v.QUERY_ACT_FAILED, "no records"
-        else:
-            message = detected_issues_message(list(error.faults), self.clock(),
-                                              sent.message_id, addressing.to_asid,
-                                              self.cpis_asid, message_id, self.ids)
-            interaction = v.DETECTED_ISSUE
-            outcome = "error" if error.http_status >= 500 else f"refused: {error.code}"
-        envelope = wrap(message, interaction, addressing, message_id)
-        return Reply(error.http_status, to_bytes(envelope), outcome, sent)
 
-    def _addressing(self, sent: Sent, header: RequestHeader) -> Addressing:
-        to_asid = sent.sender_asid if (sent.sender_asid or "").isdigit() else UNKNOWN_ASID
-        return Addressing(header.message_id or sent.message_id, header.from_address,
-                          str(to_asid), self.cpis_asid)
+def _request(parsed: ParsedQuery, silent: bool, sent: Sent) -> QueryRequest:
+    return QueryRequest(nhs_number=parsed.nhs_number, author=parsed.author,
+                        accessed_at=parsed.effective_time, access_id=parsed.event_id,
+                        provenance=_provenance(sent), silent=silent)
 
 
 def _provenance(sent: Sent) -> Provenance:

@@ -75,9 +75,11 @@ def record_control_act(plan: ShownPlan, nhs_number: NhsNumber) -> Element:
         E("CP-ISRecord", plan_information(plan), subject(plan, nhs_number)))))
 
 
-def query_response(answer: QueryAnswer, now: datetime, ids: IdFactory = new_id) -> Element:
-    """The CP-ISNHSQueryResponse payload (REPC_MT000007GB01)."""
-    return E("CP-ISNHSQueryResponse",
+def query_response(answer: QueryAnswer, now: datetime, ids: IdFactory = new_id,
+                   root: Callable[..., Element] = E) -> Element:
+    """The CP-ISNHSQueryResponse payload (REPC_MT000007GB01); `root` MESSAGE where it is a
+    document's root (the ITK route's payload)."""
+    return root("CP-ISNHSQueryResponse",
         E.effectiveTime(value=format_response_time(now)), ii(ids()),
         E.pertinentInformation11(E.pertinentTotalReturnedAccessRecords(
             value(len(answer.history)))),

@@ -39,7 +39,8 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
-from adapters.hl7v3.query_service import Caller, Hl7QueryService, Reply
+from adapters.hl7v3.query_service import Caller, Hl7QueryService
+from adapters.hl7v3.replies import Reply
 from streams.gc_tuning import fewer_collections
 from streams.settings import HttpLimits, Tls
 
