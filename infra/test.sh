@@ -9,7 +9,7 @@ cd "$CPIS_ROOT"
 
 infra/install.sh
 
-start_services postgres kafka mesh
+start_services postgres kafka mesh registry
 
 log "ruff";          .venv/bin/ruff check .
 log "mypy --strict"; .venv/bin/mypy

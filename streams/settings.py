@@ -26,6 +26,7 @@ CPIS_MESH_URL, CPIS_MESH_MAILBOX, CPIS_MESH_PASSWORD, CPIS_MESH_SHARED_KEY   CP-
 CPIS_MESH_LA_MAILBOXES  ODS=MAILBOX pairs, comma-separated
 CPIS_MESH_WORKFLOW_UPLOAD, _UPLOAD_ACK, _ACCESS, _INACTIVE   MESH workflow ids
 CPIS_MESH_POLL_SECONDS  seconds between inbox polls (default 60)
+CPIS_SCHEMA_REGISTRY_URL  a schema registry's Confluent API (`cpis schemas`; infra/registry.sh)
 CPIS_NOTIFICATION_RETENTION_DAYS  days a sent LA notification stays in the la_notifications
                         view (default 30; its event and delivery row stay for good)
 CPIS_UPLOAD_PROCESSES   processes a large upload's records are prepared in (default: the CPUs)
@@ -120,6 +121,7 @@ class Settings:
     log_level: str = "INFO"
     quarantine_dir: Path | None = None
     notification_retention: timedelta = RETENTION  # a sent notification's row in the view
+    schema_registry_url: str = ""
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -132,6 +134,12 @@ class Settings:
         if not 1 <= self.upload_processes <= MAX_UPLOAD_PROCESSES:
             raise SettingsError(f"CPIS_UPLOAD_PROCESSES must be 1 to {MAX_UPLOAD_PROCESSES}, "
                                 f"got {self.upload_processes}")
+
+    def require_schema_registry(self) -> str:
+        if not self.schema_registry_url:
+            raise SettingsError("CPIS_SCHEMA_REGISTRY_URL is not set; start the registry with "
+                                "infra/registry.sh start && . .infra/registry/env")
+        return self.schema_registry_url
 
     def require_kafka(self) -> str:
         if not self.kafka_bootstrap:
@@ -245,6 +253,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         endpoint_registry=_path(env, "CPIS_ENDPOINT_REGISTRY"),
         http_limits=_http_limits(env),
         limits=_limits(env),
+        schema_registry_url=env.get("CPIS_SCHEMA_REGISTRY_URL", ""),
         notification_retention=timedelta(days=_positive(
             env, "CPIS_NOTIFICATION_RETENTION_DAYS", RETENTION.days)),
         log_format=env.get("CPIS_LOG_FORMAT", "json"),

@@ -13,7 +13,14 @@ from streams.bootstrap import build_application, topics_of
 from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
-from tests.services import fresh_schema, kafka_server, mesh_server, postgres_server, reset_mesh
+from tests.services import (
+    fresh_schema,
+    kafka_server,
+    mesh_server,
+    postgres_server,
+    registry_url,
+    reset_mesh,
+)
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +106,11 @@ def stream_app(stream_settings: Settings, clock: Clock) -> Iterator[CpisApplicat
 
 
 @pytest.fixture(scope="session")
+def schema_registry() -> str:
+    return registry_url()
+
+
+@pytest.fixture(scope="session")
 def mesh_sandbox() -> Iterator[tuple[str, str]]:
     with mesh_server() as found:
         yield found
@@ -111,7 +123,8 @@ def mesh(mesh_sandbox: tuple[str, str]) -> tuple[str, str]:
     return mesh_sandbox
 
 
-SERVICE_FIXTURES = {"postgres": "postgres", "kafka": "kafka", "mesh_sandbox": "mesh"}
+SERVICE_FIXTURES = {"postgres": "postgres", "kafka": "kafka", "mesh_sandbox": "mesh",
+                    "schema_registry": "registry"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -117,6 +117,19 @@ def cli_env(settings: Settings) -> dict[str, str]:
     }
 
 
+START_REGISTRY = ("infra/registry.sh start && . .infra/registry/env   (or run: infra/test.sh; "
+                  "with Docker: docker compose up -d registry)")
+
+
+def registry_url() -> str:
+    """The schema registry's Confluent API; a test needing it fails, saying how to start it."""
+    url = os.environ.get("CPIS_SCHEMA_REGISTRY_URL", "")
+    if not url:
+        pytest.fail("the schema registry is not configured: CPIS_SCHEMA_REGISTRY_URL is unset."
+                    f"\nStart it with: {START_REGISTRY}", pytrace=False)
+    return url
+
+
 START_MESH = "infra/mesh.sh start && . .infra/mesh/env   (or run: infra/test.sh)"
 
 

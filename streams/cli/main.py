@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from adapters.hl7v3.endpoints import EndpointRegistryError
 from domain.model.errors import DomainError
-from streams.cli import audit, demo, mesh, pds, pipeline, serving
+from streams.cli import audit, demo, mesh, pds, pipeline, schemas, serving
 from streams.logs import configure_logging
 from streams.relay.relay import MessageTooLargeError
 from streams.serve.http import ListenError
@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
         "environment it reads; README's Configuration lists every setting.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (demo.add_commands, serving.add_commands, serving.add_example_query,
-                mesh.add_commands, pipeline.add_commands, pds.add_commands, audit.add_commands):
+                mesh.add_commands, pipeline.add_commands, pds.add_commands, audit.add_commands,
+                schemas.add_commands):
         add(commands)
     return root
 

@@ -1,0 +1,89 @@
+"""`cpis schemas register|check`: the topics' Avro schemas in a schema registry with the
+Confluent API (infra/registry.sh runs Apicurio Registry), one subject per topic and record
+(streams/avro/subjects.py)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from streams.avro.registry import DEFAULT_AVRO_DIR
+from streams.avro.subjects import COMPATIBILITY, Subject, subjects
+from streams.bootstrap import topics_of
+from streams.cli.commands import Commands, command
+from streams.settings import Settings
+
+if TYPE_CHECKING:  # imported when used: every other `cpis` command starts without it
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+log = logging.getLogger(__name__)
+REGISTRY = "CPIS_SCHEMA_REGISTRY_URL (the registry's Confluent-compatible API), " \
+           "CPIS_TOPIC_PREFIX"
+
+
+def _client(settings: Settings) -> SchemaRegistryClient:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    for name in ("httpx", "httpx2"):  # a line per request otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return SchemaRegistryClient({"url": settings.require_schema_registry()})
+
+
+def register(settings: Settings, args: argparse.Namespace) -> int:
+    """Register every version of every schema, oldest first, under its subject, each
+    subject BACKWARD_TRANSITIVE; what is registered already is left as it is."""
+    from confluent_kafka.schema_registry import Schema
+
+    client = _client(settings)
+    for subject in subjects(topics_of(settings), args.avro_dir):
+        client.set_compatibility(subject.name, COMPATIBILITY)
+        for text in subject.versions:
+            registered = client.register_schema(subject.name, Schema(text, "AVRO"))
+            log.info("%s: schema id %d", subject.name, registered)
+    return 0
+
+
+def check(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 1 when a current schema would break a reader of a version already registered."""
+    client = _client(settings)
+    broken = [problem for subject in subjects(topics_of(settings), args.avro_dir)
+              for problem in _problems(client, subject)]
+    for problem in broken:
+        log.error("%s", problem)
+    if not broken:
+        log.info("every schema is compatible with every version registered")
+    return 1 if broken else 0
+
+
+def _problems(client: SchemaRegistryClient, subject: Subject) -> list[str]:
+    from confluent_kafka.schema_registry import Schema
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    try:
+        versions = client.get_versions(subject.name)
+    except SchemaRegistryError as error:
+        if error.http_status_code == 404:
+            return []  # nothing registered yet: nothing to break
+        raise
+    current = Schema(subject.versions[-1], "AVRO")
+    return [f"{subject.name}: the schema in avro/ cannot read version {version} as "
+            f"registered ({COMPATIBILITY})" for version in versions
+            if not client.test_compatibility(subject.name, current, version=version)]
+
+
+def add_commands(commands: Commands) -> None:
+    group = command(commands, "schemas", "the topics' Avro schemas in the schema registry",
+                    "Register the topics' Avro schemas (avro/ and avro/history/) with a schema "
+                    "registry's Confluent API, or check a change against what is registered.",
+                    [REGISTRY])
+    actions = group.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
+    for name, summary, handler in (
+            ("register", "register every schema version, oldest first", register),
+            ("check", "exit 1 when a schema would break readers of registered versions",
+             check)):
+        sub = command(actions, name, summary, (handler.__doc__ or "").strip(), [REGISTRY],
+                      handler)
+        sub.add_argument("--avro-dir", type=Path, default=DEFAULT_AVRO_DIR,
+                         help="the folder of the .avsc files (with history/)")
