@@ -16,6 +16,8 @@ from typing import Any
 
 import psycopg
 
+from streams.cli.schemas import register_all
+from streams.kafka.topics import Topics
 from streams.settings import Settings, load_settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -62,9 +64,15 @@ def fresh_schemas(settings: Settings) -> Iterator[Settings]:
         # each benchmark starts from a checkpointed database: the previous one's writes (a
         # 1M-event replay's) are not flushed in the middle of this one's measurement
         conn.execute("CHECKPOINT")
+    fresh = replace(settings, postgres=replace(settings.postgres, schema=events),
+                    views_schema=views, topic_prefix=f"bench{tag}.")
+    if settings.schema_registry_url:  # the topics' schemas, as `cpis schemas register` does
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
+        register_all(SchemaRegistryClient({"url": settings.schema_registry_url}),
+                     Topics(fresh.topic_prefix))
     try:
-        yield replace(settings, postgres=replace(settings.postgres, schema=events),
-                      views_schema=views, topic_prefix=f"bench{tag}.")
+        yield fresh
     finally:
         with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{events}" CASCADE')

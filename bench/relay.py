@@ -30,7 +30,7 @@ from bench.transactional import transactional_round
 from domain.application.app import CpisApplication
 from domain.model.uploads import MAX_RECORDS
 from streams.avro.codec import encode_event, message_key
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from streams.avro.stored import Outgoing
 from streams.bootstrap import build_application, build_relay, topics_of
 from streams.kafka.admin import ensure_topics
@@ -146,7 +146,7 @@ def relay_round(settings: Settings, app: CpisApplication) -> Round:
 def plain_messages(app: CpisApplication, stored: Sequence[Notification], topics: Topics
                    ) -> list[Outgoing]:
     """(topic, value, key) of each stored event, encoded by the domain path."""
-    registry = SchemaRegistry()
+    registry = AvroSchemas()
     messages = []
     for n in stored:
         event = app.mapper.to_domain_event(n)

@@ -21,9 +21,14 @@ from domain.model.access import Access
 from domain.model.record import ChildProtectionRecord as Record
 from domain.model.record import record_id
 from streams.avro.codec import encode_event
-from streams.avro.registry import SchemaRegistry
 from streams.avro.stored import Outgoing
-from streams.bootstrap import build_view_store, topics_of
+from streams.avro.wire import WireFormat
+from streams.bootstrap import (
+    build_topic_schemas,
+    build_view_store,
+    build_wire_format,
+    topics_of,
+)
 from streams.kafka.admin import ensure_topics
 from streams.kafka.assign import assign_at_once
 from streams.projection.replay import replay
@@ -35,9 +40,10 @@ ACCESSES_PER_CHILD = 4
 R: Any = Record
 
 
-def synthetic_messages(topics: Any, events: int) -> list[Outgoing]:
-    """(topic, value, key) of a plan and its accesses for child after child."""
-    registry = SchemaRegistry()
+def synthetic_messages(wire: WireFormat, events: int) -> list[Outgoing]:
+    """(topic, value, key) of a plan and its accesses for child after child, in Confluent's
+    wire format as the relay publishes them."""
+    registry, topics = wire.schemas, wire.topics
     out: list[Outgoing] = []
     at = datetime(2026, 11, 1, tzinfo=UTC)
     children = synthetic_nhs_numbers(events // (1 + ACCESSES_PER_CHILD) + 1, start=200_000)
@@ -46,13 +52,14 @@ def synthetic_messages(topics: Any, events: int) -> list[Outgoing]:
         common = {"originator_id": rid, "timestamp": at, "nhs_number": nhs}
         registered = R.PlanRegistered(originator_version=2, plan=plan(), provenance=UPLOAD,
                                       **common)
-        out.append((topics.plans, registry.encode(*encode_event(registered, len(out))), key))
+        out.append((topics.plans,
+                    wire.framed(registry.encode(*encode_event(registered, len(out)))), key))
         for i in range(ACCESSES_PER_CHILD):
             access = Access(str(uuid.uuid4()), at + timedelta(minutes=i), person(str(i)))
             accessed = R.InformationAccessed(originator_version=3 + i, access=access,
                                              notify=["X26"], provenance=UPLOAD, **common)
             out.append((topics.accesses,
-                        registry.encode(*encode_event(accessed, len(out))), key))
+                        wire.framed(registry.encode(*encode_event(accessed, len(out)))), key))
         if len(out) >= events:
             break
     return out[:events]
@@ -60,7 +67,7 @@ def synthetic_messages(topics: Any, events: int) -> list[Outgoing]:
 
 def baseline(settings: Settings, topics: Any) -> int:
     """Consume, decode with fastavro, COPY the plan and access rows: no handlers."""
-    registry = SchemaRegistry()
+    registry = build_topic_schemas(settings)
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
                          "group.id": f"bench-{uuid.uuid4()}", "enable.partition.eof": True,
                          "isolation.level": "read_committed", "enable.auto.commit": False})
@@ -105,8 +112,8 @@ def run(settings: Settings, events: int = 1_000_000) -> Result:
     with fresh_schemas(settings) as bench:
         topics = topics_of(bench)
         ensure_topics(bench.kafka_bootstrap, topics)
-        produce_plain(bench.kafka_bootstrap, synthetic_messages(topics, events))
-        report = replay(build_view_store(bench), SchemaRegistry(), bench.kafka_bootstrap,
+        produce_plain(bench.kafka_bootstrap, synthetic_messages(build_wire_format(bench), events))
+        report = replay(build_view_store(bench), build_topic_schemas(bench), bench.kafka_bootstrap,
                         topics)  # batch size and workers: as `cpis replay` by default
         seconds_base = timed(lambda: baseline(bench, topics))
     rate, base = report.messages / report.seconds, events / seconds_base

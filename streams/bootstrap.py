@@ -23,8 +23,9 @@ from adapters.views.postgres import PostgresViewStore
 from domain.application.app import CpisApplication
 from domain.application.store import utc_now
 from streams.avro.mapper import AvroEventMapper, avro_mapper
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from streams.avro.stored import with_position
+from streams.avro.wire import RegistryIds, WireFormat
 from streams.kafka.topics import Topics
 from streams.projection.projector import DEFAULT_INSTANCE, Projector, ProjectorConfig
 from streams.relay.reading import BatchEncoder
@@ -51,7 +52,7 @@ def build_application(
         try:
             return _prepared_in_processes(_positions_written(CpisApplication(
                 env=env, clock=clock,
-                mapper=avro_mapper(SchemaRegistry()),
+                mapper=avro_mapper(AvroSchemas()),
                 limits=settings.limits)), settings)
         except InternalError as error:
             # processes starting together race to create the tables and functions
@@ -134,12 +135,25 @@ def build_notification_sender(settings: Settings, mailbox: Mailbox) -> Notificat
                               settings.workflows, utc_now, settings.notification_retention)
 
 
+def build_topic_schemas(settings: Settings) -> AvroSchemas:
+    """The schemas topics are read with: avro/, and the registry's for the ids messages
+    name."""
+    return AvroSchemas(registry=RegistryIds(settings.require_schema_registry()))
+
+
+def build_wire_format(settings: Settings) -> WireFormat:
+    """How events and notifications are written to the topics: Confluent's wire format,
+    ids from the registry (streams/avro/wire.py)."""
+    ids = RegistryIds(settings.require_schema_registry())
+    return WireFormat(AvroSchemas(registry=ids), topics_of(settings), ids)
+
+
 def build_relay(settings: Settings, app: CpisApplication, batch_size: int = RELAY_BATCH,
                 transaction_events: int = RELAY_TRANSACTION) -> Relay:
     config = RelayConfig(settings.require_kafka(), topics_of(settings),
                          transactional_id=f"{settings.topic_prefix}cpis-relay",
                          transaction_events=transaction_events)
-    return Relay(BatchEncoder(app, SchemaRegistry(), config.topics, batch_size), config)
+    return Relay(BatchEncoder(app, build_wire_format(settings), batch_size), config)
 
 
 def build_projector(settings: Settings, batch_size: int = 500,
@@ -147,4 +161,4 @@ def build_projector(settings: Settings, batch_size: int = 500,
     config = ProjectorConfig(settings.require_kafka(), topics_of(settings),
                              group_id=f"{settings.topic_prefix}cpis-projector",
                              batch_size=batch_size, instance_id=instance)
-    return Projector(build_view_store(settings), SchemaRegistry(), config)
+    return Projector(build_view_store(settings), build_topic_schemas(settings), config)

@@ -18,7 +18,9 @@ from domain.application.identity import apply_identity_change
 from domain.model.errors import DomainError
 from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
-from streams.avro.registry import AvroError, SchemaRegistry
+from streams.avro.schemas import AvroError, AvroSchemas
+from streams.avro.wire import WireFormat
+from streams.kafka.topics import Topics
 from streams.projection.projector import KafkaDeadLetters, as_message
 from streams.projection.writer import Consumed
 from streams.waiting import IdleClock
@@ -27,14 +29,14 @@ log = logging.getLogger(__name__)
 SCHEMA = "uk.nhs.cpis.pds.IdentityChange"
 
 
-def encode_change(registry: SchemaRegistry, change: IdentityChange) -> bytes:
+def encode_change(registry: AvroSchemas, change: IdentityChange) -> bytes:
     return registry.encode(SCHEMA, {
         "feed_id": change.feed_id, "change": change.kind.value,
         "nhs_number": change.nhs_number.value,
         "replacement": change.replacement.value if change.replacement else None})
 
 
-def decode_change(registry: SchemaRegistry, data: bytes) -> IdentityChange:
+def decode_change(registry: AvroSchemas, data: bytes) -> IdentityChange:
     name, record = registry.decode(data)
     if name != SCHEMA:
         raise AvroError(f"expected {SCHEMA} on the PDS feed, got {name}")
@@ -43,11 +45,13 @@ def decode_change(registry: SchemaRegistry, data: bytes) -> IdentityChange:
                           NhsNumber(record["replacement"]) if record["replacement"] else None)
 
 
-def publish_changes(bootstrap: str, topic: str, changes: Iterable[IdentityChange]) -> int:
-    registry, producer, count = SchemaRegistry(), Producer({"bootstrap.servers": bootstrap}), 0
+def publish_changes(bootstrap: str, wire: WireFormat, changes: Iterable[IdentityChange]
+                    ) -> int:
+    """Publish on the PDS topic, in Confluent's wire format."""
+    producer, count = Producer({"bootstrap.servers": bootstrap}), 0
     for change in changes:
-        producer.produce(topic, key=change.nhs_number.value.encode(),
-                         value=encode_change(registry, change))
+        producer.produce(wire.topics.pds_changes, key=change.nhs_number.value.encode(),
+                         value=wire.framed(encode_change(wire.schemas, change)))
         producer.poll(0)
         count += 1
     if producer.flush(30) > 0:
@@ -56,11 +60,12 @@ def publish_changes(bootstrap: str, topic: str, changes: Iterable[IdentityChange
 
 
 class PdsFeedFollower:
-    def __init__(self, app: CpisApplication, bootstrap: str, topic: str, dead_letter: str,
+    def __init__(self, app: CpisApplication, bootstrap: str, schemas: AvroSchemas, topics: Topics,
                  group_id: str = "cpis-pds-feed") -> None:
         self.app = app
-        self.topic = topic
-        self.registry = SchemaRegistry()
+        self.topic = topics.pds_changes
+        dead_letter = topics.dead_letter
+        self.registry = schemas
         self.dead_letters = KafkaDeadLetters(bootstrap, dead_letter)
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,

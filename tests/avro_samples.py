@@ -18,6 +18,9 @@ from domain.model.record import ChildProtectionRecord, record_id
 from domain.model.refusals import Refusal, RefusalReason, UnnumberedRefusal
 from domain.model.upload_ledger import UploadLedger, ledger_id
 from domain.model.uploads import FileCode, RecordCode, RecordOutcome, UploadOutcome
+from streams.avro.schemas import AvroSchemas
+from streams.avro.wire import WireFormat
+from streams.kafka.topics import Topics
 from tests.builders import OTHER_CHILD, UPLOAD, person, plan, system
 
 AT = datetime(2026, 11, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -126,3 +129,28 @@ def sample_notification() -> NotificationDue:
 
 def sample_identity_change() -> IdentityChange:
     return IdentityChange("PDS-FEED-0001", ChangeKind.SUPERSEDED, CHILD, OTHER_CHILD)
+
+
+class NumberedIds:
+    """Schema ids as a registry gives them, numbered in the order asked, for unit tests with
+    no registry (the integration tests use the real one)."""
+
+    url = "memory:"
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, str], int] = {}
+        self.texts: dict[int, str] = {}
+
+    def id_of(self, subject: str, text: str) -> int:
+        found = self.ids.setdefault((subject, text), len(self.ids) + 1)
+        self.texts[found] = text
+        return found
+
+    def text_of(self, schema_id: int) -> str | None:
+        return self.texts.get(schema_id)
+
+
+def wire_format(topics: Topics) -> WireFormat:
+    """Topic messages in Confluent's wire format, read back by the `schemas` it holds."""
+    ids = NumberedIds()
+    return WireFormat(AvroSchemas(registry=ids), topics, ids)

@@ -7,9 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from domain.application.app import CpisApplication
 from streams.bootstrap import build_application, topics_of
+from streams.cli.schemas import register_all
 from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
@@ -84,15 +86,19 @@ def kafka() -> Iterator[str]:
 
 
 @pytest.fixture
-def stream_settings(postgres: PostgresSettings, kafka: str) -> Iterator[Settings]:
-    """PostgreSQL event store and views in fresh schemas, Kafka topics with a fresh prefix."""
+def stream_settings(postgres: PostgresSettings, kafka: str, schema_registry: str
+                    ) -> Iterator[Settings]:
+    """PostgreSQL event store and views in fresh schemas, Kafka topics with a fresh prefix,
+    their schemas registered (as `cpis schemas register` does)."""
     prefix = f"t{os.urandom(4).hex()}."
     with fresh_schema(postgres, "es") as events, fresh_schema(postgres, "views") as views:
         settings = Settings(
             event_store="postgres", postgres=replace(postgres, schema=events),
             kafka_bootstrap=kafka, topic_prefix=prefix, views_schema=views,
+            schema_registry_url=schema_registry,
         )
         ensure_topics(kafka, topics_of(settings))
+        register_all(SchemaRegistryClient({"url": schema_registry}), topics_of(settings))
         yield settings
 
 

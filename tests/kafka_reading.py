@@ -8,7 +8,9 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from streams.avro.codec import decode_event
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
+from streams.avro.wire import RegistryIds
+from tests.services import registry_url
 
 
 def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
@@ -38,9 +40,14 @@ def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
         consumer.close()
 
 
+def topic_schemas() -> AvroSchemas:
+    """The schemas topic messages are read with: avro/, and the registry's by id."""
+    return AvroSchemas(registry=RegistryIds(registry_url()))
+
+
 def read_events(bootstrap: str, topic: str) -> list[tuple[str, Any, int]]:
     """(key, domain event, position) for every committed message of the topic."""
-    registry = SchemaRegistry()
+    registry = topic_schemas()
     out = []
     for m in read_all(bootstrap, topic):
         event, position = decode_event(*registry.decode(m.value()))

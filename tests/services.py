@@ -114,6 +114,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "CPIS_POSTGRES_SCHEMA": pg.schema, "CPIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "CPIS_TOPIC_PREFIX": settings.topic_prefix, "CPIS_VIEWS_SCHEMA": settings.views_schema,
         "CPIS_DATA_DIR": str(settings.data_dir),
+        "CPIS_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
     }
 
 

@@ -1,9 +1,9 @@
 """Events stored as the Avro messages the relay publishes.
 
 A record or upload-ledger event is stored as its Avro single-object encoding
-(streams/avro_registry.py) with `position` 0: the event-store position is only known once
+(streams/avro/schemas.py) with `position` 0: the event-store position is only known once
 stored. The PostgreSQL recorder writes it in as it copies a large save; otherwise the relay
-writes it in as it publishes (streams/stored_avro.py). So the relay
+writes it in as it publishes (streams/avro/stored.py). So the relay
 publishes stored bytes, instead of rebuilding each event and encoding it again; the stored
 form is also a documented, versioned schema (`avro/`), about a fifth the size of the JSON.
 
@@ -22,13 +22,13 @@ from eventsourcing.utils import get_topic
 
 from domain.application.store import MapperChoice
 from streams.avro.codec import CODECS, UnknownEventError, decode_event, encode_event
-from streams.avro.registry import MAGIC, AvroError, SchemaRegistry
+from streams.avro.schemas import MAGIC, AvroError, AvroSchemas
 
 STORED_POSITION = 0  # what an event holds in `position` until the relay publishes it
 
 
 class AvroEventMapper(Mapper[UUID]):
-    def __init__(self, json_mapper: Mapper[UUID], registry: SchemaRegistry) -> None:
+    def __init__(self, json_mapper: Mapper[UUID], registry: AvroSchemas) -> None:
         super().__init__(json_mapper.transcoder, json_mapper.compressor, json_mapper.cipher)
         self.json_mapper = json_mapper
         self.registry = registry
@@ -73,7 +73,7 @@ class AvroEventMapper(Mapper[UUID]):
         return event
 
 
-def avro_mapper(registry: SchemaRegistry) -> MapperChoice:
+def avro_mapper(registry: AvroSchemas) -> MapperChoice:
     """The application's mapper choice (domain/application.py MapperChoice)."""
 
     def choose(json_mapper: Mapper[UUID]) -> Mapper[UUID]:

@@ -1,5 +1,5 @@
 """The relay's fast path: a stored Avro event (streams/avro/mapper.py) is its Kafka message,
-its event-store position written in.
+its event-store position written in, its header swapped for Confluent's (streams/avro/wire.py).
 
 Every event schema begins with the same fields: the aggregate's id, the version and the
 position; then its Kafka key (NHS number, ODS code or sending ASID). An event a large save
@@ -26,13 +26,13 @@ from adapters.event_store.event_log import LogRow
 from domain.model.notifications import NOTIFYING_EVENTS
 from streams.avro.codec import BY_NAME
 from streams.avro.mapper import STORED_POSITION
-from streams.avro.registry import MAGIC, SchemaRegistry
+from streams.avro.schemas import HEADER, MAGIC, AvroSchemas
+from streams.avro.wire import WireFormat
 
 # the Avro events published as stored: all but those causing LA notifications, which the
 # relay rebuilds to derive them
 AS_STORED = frozenset(name for name, (cls, _) in BY_NAME.items()
                       if not issubclass(cls, NOTIFYING_EVENTS))
-HEADER = len(MAGIC) + 8  # the marker and the writer schema's fingerprint
 # a Kafka message as Producer.produce takes it positionally: topic, value, key
 Outgoing = tuple[str, bytes, bytes]
 # the messages of rows the fast path hands over: a list for each row, in their order
@@ -42,12 +42,14 @@ Domain = Callable[[list[LogRow]], list[list[Outgoing]]]
 class StoredMessages:
     """Stored Avro events as Kafka messages, each on its event type's topic."""
 
-    def __init__(self, registry: SchemaRegistry, topic_of: Mapping[str, str]) -> None:
+    def __init__(self, registry: AvroSchemas, topic_of: Mapping[str, str], wire: WireFormat
+                 ) -> None:
         # the header a stored message starts with -> its topic, for every schema version of
         # an event published as stored
         self.routes = {schema.header: topic_of[schema.full_name]
                        for schema in registry.by_fingerprint.values()
                        if schema.full_name in topic_of and schema.full_name in AS_STORED}
+        self.wire = wire
 
     def messages(self, rows: Iterable[LogRow], domain: Domain) -> list[Outgoing]:
         """The rows' messages in order; `domain` gives those of the rows the fast path cannot
@@ -56,18 +58,22 @@ class StoredMessages:
         out: list[Outgoing] = []
         handed: list[tuple[int, LogRow]] = []  # (where in `out` its messages go, the row)
         add, route_of, long = out.append, self.routes.get, _long
+        framing, header_for = self.wire.headers.get, self.wire.header_for
         for position, state in rows:
-            topic = route_of(state[:HEADER])
+            topic = route_of(stored := state[:HEADER])
             if topic is None:
                 handed.append((len(out), (position, state)))
                 continue
+            # published in Confluent's wire format: its header, then the stored body
+            wire = framing(stored) or header_for(stored)
             # the common cases inline: id length and version one byte each (a record id is
             # 36 characters, a version under 64), the key's length one byte
             size = state[HEADER]
             if size < 0x80 and state[at := HEADER + 1 + (size >> 1)] < 0x80:
                 if state[at + 1] == STORED_POSITION:  # position 0: write it in
                     if state[at + 2] < 0x80:
-                        add((topic, state[:at + 1] + long(position) + state[at + 2:],
+                        add((topic, wire + state[HEADER:at + 1] + long(position)
+                             + state[at + 2:],
                              state[at + 3:at + 3 + (state[at + 2] >> 1)]))
                         continue
                 else:  # written in as stored: published as it is, once it is checked to be
@@ -83,10 +89,11 @@ class StoredMessages:
                         end = at + 1 + len(written)
                         held = state[at + 1:end] == written
                     if held and state[end] < 0x80:
-                        add((topic, state, state[end + 1:end + 1 + (state[end] >> 1)]))
+                        add((topic, wire + state[HEADER:],
+                             state[end + 1:end + 1 + (state[end] >> 1)]))
                         continue
             value, key = published(state, position)
-            add((topic, value, key))
+            add((topic, wire + value[HEADER:], key))
         return _merged(out, handed, domain) if handed else out
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.avro.registry import DEFAULT_AVRO_DIR
+from streams.avro.schemas import DEFAULT_AVRO_DIR
 from streams.avro.values import NOTIFICATION_SCHEMA
 from streams.kafka.topics import Topics
 
@@ -45,15 +45,16 @@ def schema_versions(avro_dir: Path = DEFAULT_AVRO_DIR) -> dict[str, list[str]]:
         match = _VERSION.match(path.stem)
         if match is not None:
             versions.setdefault(match["name"], []).append(
-                (int(match["version"]), _compact(path)))
+                (int(match["version"]), compact_text(path)))
     out: dict[str, list[str]] = {}
     for path in sorted(avro_dir.glob("*.avsc")):
         old = [text for _, text in sorted(versions.get(path.stem, []))]
-        out[path.stem] = [*old, _compact(path)]
+        out[path.stem] = [*old, compact_text(path)]
     return out
 
 
-def _compact(path: Path) -> str:
+def compact_text(path: Path) -> str:
+    """A schema file's text as it is registered, and looked up (streams/avro/wire.py)."""
     return json.dumps(json.loads(path.read_text()), separators=(",", ":"))
 
 

@@ -15,7 +15,7 @@ else:  # not subscriptable at run time
 
 STORE = ("CPIS_EVENT_STORE (sqlite, the default, with CPIS_DATA_DIR; or postgres with "
          "CPIS_POSTGRES_HOST, _PORT, _DBNAME, _USER, _PASSWORD, _SCHEMA)")
-KAFKA = "CPIS_KAFKA_BOOTSTRAP, CPIS_TOPIC_PREFIX"
+KAFKA = "CPIS_KAFKA_BOOTSTRAP, CPIS_TOPIC_PREFIX, CPIS_SCHEMA_REGISTRY_URL"
 VIEWS = "CPIS_POSTGRES_* and CPIS_VIEWS_SCHEMA (the views' PostgreSQL)"
 LOGS = "CPIS_LOG_FORMAT (json or text), CPIS_LOG_LEVEL"
 

@@ -12,7 +12,12 @@ from domain.application.identity import ChangeOutcome, apply_identity_change
 from domain.model.errors import DomainError
 from domain.model.identity import IdentityChange
 from domain.model.nhs_number import NhsNumber
-from streams.bootstrap import build_application, topics_of
+from streams.bootstrap import (
+    build_application,
+    build_topic_schemas,
+    build_wire_format,
+    topics_of,
+)
 from streams.cli.commands import KAFKA, STORE, Commands, command
 from streams.kafka.admin import ensure_topics
 from streams.pds_feed import PdsFeedFollower, publish_changes
@@ -79,7 +84,7 @@ def pds_publish(settings: Settings, args: argparse.Namespace) -> int:
     changes, bad = _changes(args.file)
     topics = topics_of(settings)
     ensure_topics(settings.require_kafka(), topics)
-    count = publish_changes(settings.kafka_bootstrap, topics.pds_changes, changes)
+    count = publish_changes(settings.kafka_bootstrap, build_wire_format(settings), changes)
     log.info("published %d changes to %s (%d unreadable rows)", count, topics.pds_changes,
              len(bad))
     return 1 if bad else 0
@@ -90,8 +95,8 @@ def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
     ensure_topics(settings.require_kafka(), topics)
     app = build_application(settings)
     try:
-        follower = PdsFeedFollower(app, settings.kafka_bootstrap, topics.pds_changes,
-                                   topics.dead_letter, f"{settings.topic_prefix}cpis-pds-feed")
+        follower = PdsFeedFollower(app, settings.kafka_bootstrap, build_topic_schemas(settings),
+                                   topics, f"{settings.topic_prefix}cpis-pds-feed")
         follower.run(stop=args.stop, idle_timeout=args.idle_exit)
     finally:
         app.close()

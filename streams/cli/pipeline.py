@@ -6,11 +6,11 @@ import argparse
 import logging
 
 from domain.application.store import utc_now
-from streams.avro.registry import SchemaRegistry
 from streams.bootstrap import (
     build_application,
     build_projector,
     build_relay,
+    build_topic_schemas,
     build_view_store,
     topics_of,
 )
@@ -64,7 +64,7 @@ def replay_views(settings: Settings, args: argparse.Namespace) -> int:
             next_report[0] = (done // args.progress_every + 1) * args.progress_every
 
     try:
-        report = replay(build_view_store(settings), SchemaRegistry(),
+        report = replay(build_view_store(settings), build_topic_schemas(settings),
                         settings.kafka_bootstrap, topics_of(settings),
                         batch_size=args.batch_size, progress=progress, workers=args.workers,
                         stop=args.stop,

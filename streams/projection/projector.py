@@ -28,7 +28,8 @@ from confluent_kafka import (
 from confluent_kafka import Message as KafkaMessage
 
 from adapters.views.postgres import PostgresViews, PostgresViewStore
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
+from streams.avro.wire import RegistryUnavailableError
 from streams.gc_tuning import fewer_collections
 from streams.kafka.topics import Topics
 from streams.projection.writer import Consumed, apply_messages
@@ -80,7 +81,7 @@ def as_message(m: KafkaMessage) -> Consumed:
 
 
 class Projector:
-    def __init__(self, store: PostgresViewStore, registry: SchemaRegistry,
+    def __init__(self, store: PostgresViewStore, registry: AvroSchemas,
                  config: ProjectorConfig) -> None:
         self.store = store
         self.registry = registry
@@ -184,8 +185,9 @@ class Projector:
                          batch: list[Consumed]) -> psycopg.Connection[dict[str, object]]:
         try:
             self._apply(conn, batch)
-        except psycopg.OperationalError as error:
-            log.warning("view store unavailable (%s); retrying from stored offsets", error)
+        except (psycopg.OperationalError, RegistryUnavailableError) as error:
+            log.warning("view store or schema registry unavailable (%s); retrying from "
+                        "stored offsets", error)
             conn.close()
             time.sleep(1.0)
             conn = self._reconnect()

@@ -36,7 +36,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from adapters.views.access_bounds import AccessBounds
 from adapters.views.outbox import NotificationOutbox
 from adapters.views.postgres import PostgresViews, PostgresViewStore
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
+from streams.avro.wire import RegistryIds
 from streams.gc_tuning import fewer_collections
 from streams.kafka.assign import assign_at_once
 from streams.kafka.topics import Topics
@@ -76,6 +77,7 @@ class ReplayJob:
     bootstrap: str
     partitions: tuple[Partition, ...]
     batch_size: int
+    registry_url: str = ""  # the schema registry messages' ids are looked up in
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class ReplayStoppedError(Exception):
     """Asked to stop before the end: the new generation is dropped, the views unchanged."""
 
 
-def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, topics: Topics,
+def replay(store: PostgresViewStore, registry: AvroSchemas, bootstrap: str, topics: Topics,
            batch_size: int = BATCH_SIZE, progress: Progress | None = None,
            switch: bool = True, workers: int | None = None,
            stop: Callable[[], bool] = lambda: False,
@@ -131,8 +133,9 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
     generation = store.new_generation()
     try:
         groups = split_partitions(_partitions(bootstrap, topics.record_events), workers)
+        url = registry.registry.url if registry.registry is not None else ""
         jobs = [ReplayJob(store.conninfo, store.schema, generation, bootstrap, group,
-                          batch_size) for group in groups]
+                          batch_size, url) for group in groups]
         if len(jobs) == 1:
             result = replay_partitions(jobs[0], registry, progress, stop)
         else:
@@ -153,7 +156,7 @@ def replay(store: PostgresViewStore, registry: SchemaRegistry, bootstrap: str, t
                         time.monotonic() - started, len(jobs))
 
 
-def replay_partitions(job: ReplayJob, registry: SchemaRegistry,
+def replay_partitions(job: ReplayJob, registry: AvroSchemas,
                       progress: Progress | None = None,
                       stop: Callable[[], bool] = lambda: False) -> WorkerResult:
     """Apply the job's partitions from offset zero to their end, batch by batch."""
@@ -161,7 +164,7 @@ def replay_partitions(job: ReplayJob, registry: SchemaRegistry,
         return _replay_partitions(job, registry, progress, stop)
 
 
-def _replay_partitions(job: ReplayJob, registry: SchemaRegistry,
+def _replay_partitions(job: ReplayJob, registry: AvroSchemas,
                        progress: Progress | None, stop: Callable[[], bool]) -> WorkerResult:
     store = PostgresViewStore(job.conninfo, job.schema)
     consumer = Consumer({
@@ -275,7 +278,8 @@ def _worker(index: int, job: ReplayJob,
     configure_logging(settings.log_format, settings.log_level)
     # Ctrl-C reaches the whole process group: the parent alone decides, and ends the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    result = replay_partitions(job, SchemaRegistry(),
+    ids = RegistryIds(job.registry_url) if job.registry_url else None
+    result = replay_partitions(job, AvroSchemas(registry=ids),
                                lambda total: reports.put((index, total, False)))
     reports.put((index, result.messages, False))
     reports.put((index, result.poison, True))

@@ -20,7 +20,7 @@ from adapters.views.postgres_batch import load_batch, write_batch
 from domain.application.projections import project, touches_plans
 from domain.model.nhs_number import NhsNumber
 from streams.avro.codec import decode_event
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 
 log = logging.getLogger(__name__)
 POISON = (ValueError, TypeError, KeyError)  # AvroError, UnknownEventError, DomainError too
@@ -60,7 +60,7 @@ class CountingDeadLetters:
         return None
 
 
-def apply_messages(views: PostgresViews, messages: list[Consumed], registry: SchemaRegistry,
+def apply_messages(views: PostgresViews, messages: list[Consumed], registry: AvroSchemas,
                    dead_letters: DeadLetters, bounds: AccessBounds | None = None) -> Offsets:
     """Apply the batch in the caller's transaction; return the next offset per partition.
     Each notification is kept with the message (topic, partition, offset) that caused it.
@@ -90,7 +90,7 @@ def touched_numbers(events: list[Any]) -> set[str]:
     return {n.value for n in numbers if isinstance(n, NhsNumber)}
 
 
-def decode_messages(messages: list[Consumed], registry: SchemaRegistry
+def decode_messages(messages: list[Consumed], registry: AvroSchemas
                     ) -> tuple[list[tuple[Consumed, Any]], list[tuple[Consumed, str]]]:
     """(each message with its domain event, in order; poison messages with their reasons)."""
     decoded, poison = [], []
@@ -102,7 +102,7 @@ def decode_messages(messages: list[Consumed], registry: SchemaRegistry
     return decoded, poison
 
 
-def decode_message(message: Consumed, registry: SchemaRegistry) -> Any:
+def decode_message(message: Consumed, registry: AvroSchemas) -> Any:
     name, record = registry.decode(message.value or b"")
     event, _ = decode_event(name, record)
     return event
@@ -117,7 +117,7 @@ def next_offsets(messages: list[Consumed]) -> Offsets:
     return {(m.topic, m.partition): m.offset + 1 for m in messages}
 
 
-def apply_one_by_one(views: PostgresViews, messages: list[Consumed], registry: SchemaRegistry,
+def apply_one_by_one(views: PostgresViews, messages: list[Consumed], registry: AvroSchemas,
                      dead_letters: DeadLetters) -> Offsets:
     """Apply each message in its own savepoint, dead-lettering the ones that fail."""
     for message in messages:

@@ -1,7 +1,7 @@
 """The relay's reading side: stored events after a position -> Kafka messages (a Batch).
 
-Events stored as Avro messages (streams/avro_mapper.py) are published as stored, their
-position written in unless they hold it already (streams/stored_avro.py); the others are
+Events stored as Avro messages (streams/avro/mapper.py) are published as stored, their
+position written in unless they hold it already (streams/avro/stored.py); the others are
 rebuilt and encoded, their originators read for them alone. The next
 batch is read in a thread while the current Kafka transaction commits (a wait on the brokers
 that releases the GIL).
@@ -24,10 +24,10 @@ from domain.application.app import CpisApplication
 from domain.model.notifications import notifications_due
 from streams.avro.codec import UnknownEventError, encode_event, message_key
 from streams.avro.mapper import AvroEventMapper
-from streams.avro.registry import AvroError, SchemaRegistry
+from streams.avro.schemas import AvroError
 from streams.avro.stored import Outgoing, StoredMessages
 from streams.avro.values import encode_notification
-from streams.kafka.topics import Topics
+from streams.avro.wire import WireFormat
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +44,20 @@ class Batch:
 class BatchEncoder:
     """Reads up to `batch_size` stored events after a position and encodes their messages:
     each event on its topic keyed by NHS number (ODS code for upload ledgers), plus the LA
-    notifications it causes. Messages carry no headers: the value names its schema (the
-    fingerprint) and holds the event's position (a header made producing twice as slow)."""
+    notifications it causes. Messages carry no headers: the value names its schema (its
+    registry id) and holds the event's position (a header made producing twice as slow)."""
 
-    def __init__(self, app: CpisApplication, registry: SchemaRegistry, topics: Topics,
-                 batch_size: int) -> None:
+    def __init__(self, app: CpisApplication, wire: WireFormat, batch_size: int) -> None:
         self.app = app
         self.log = event_log(app.recorder)
-        self.registry = registry
-        self.topics = topics
+        self.registry = wire.schemas
+        self.topics = wire.topics
+        self.wire = wire
         self.batch_size = batch_size
         mapper = app.mapper
         plain = isinstance(mapper, AvroEventMapper) and mapper.stores_plain_avro
-        self.stored = StoredMessages(registry, topics.stored_topics if plain else {})
+        self.stored = StoredMessages(self.registry, self.topics.stored_topics if plain else {},
+                                     wire)
 
     def read(self, after: int, limit: int | None = None) -> Batch:
         """The batch after `after`: up to `limit` events (`batch_size` when None)."""
@@ -82,12 +83,12 @@ class BatchEncoder:
             return [(self.topics.dead_letter, notification.state,
                      f"position:{notification.id}".encode())]
         key = message_key(event).encode()
+        framed, encode = self.wire.framed, self.registry.encode
         messages = [(self.topics.for_event(event),
-                     self.registry.encode(*encode_event(event, notification.id)), key)]
+                     framed(encode(*encode_event(event, notification.id))), key)]
         for due in notifications_due(event):
             messages.append((self.topics.la_notifications,
-                             self.registry.encode(*encode_notification(due, notification.id)),
-                             key))
+                             framed(encode(*encode_notification(due, notification.id))), key))
         return messages
 
 

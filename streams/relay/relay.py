@@ -7,7 +7,7 @@ aborts the open transaction; on restart the relay reads the last committed posit
 (read_committed) and carries on after it. The fixed transactional.id fences an older relay
 still running.
 
-Kafka or the event store going away (a broker or PostgreSQL restart) does not end the relay:
+Kafka, the event store or the schema registry going away (a restart) does not end the relay:
 it drops its producer and starts again - fencing aborts the open transaction, and it re-reads
 the committed position - once they answer again.
 """
@@ -32,6 +32,7 @@ from confluent_kafka import (
 from eventsourcing.persistence import PersistenceError
 
 from streams.avro.stored import Outgoing
+from streams.avro.wire import RegistryUnavailableError
 from streams.gc_tuning import fewer_collections
 from streams.kafka.admin import MAX_MESSAGE_BYTES
 from streams.kafka.assign import assign_at_once
@@ -57,7 +58,8 @@ POLL_EVERY = 500  # messages produced between two polls of librdkafka's events
 # broker CPU
 LINGER_MS = 20
 # what a broker or database restart raises; the relay starts again when it passes
-INTERRUPTIONS = (KafkaException, TimeoutError, PersistenceError, psycopg.OperationalError)
+INTERRUPTIONS = (KafkaException, TimeoutError, PersistenceError, psycopg.OperationalError,
+                 RegistryUnavailableError)
 
 
 class MessageTooLargeError(RuntimeError):

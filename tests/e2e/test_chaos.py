@@ -24,8 +24,7 @@ from domain.application.app import CpisApplication
 from domain.application.queries import QueryRequest
 from domain.model.nhs_number import NhsNumber
 from domain.model.provenance import Channel, Provenance
-from streams.avro.registry import SchemaRegistry
-from streams.bootstrap import build_outbox, build_view_store, topics_of
+from streams.bootstrap import build_outbox, build_topic_schemas, build_view_store, topics_of
 from streams.projection.replay import replay
 from streams.settings import Settings
 from streams.uploads.prepared import SHARD_FROM
@@ -174,7 +173,8 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
 
     # the views equal a clean rebuild from offset zero
     store = build_view_store(stream_settings)
-    rebuilt = replay(store, SchemaRegistry(), kafka, topics, switch=False).generation
+    schemas = build_topic_schemas(stream_settings)
+    rebuilt = replay(store, schemas, kafka, topics, switch=False).generation
     with store.views() as live, store.views(rebuilt) as clean:
         assert len(live.plans()) == RECORDS
         assert len(live.notifications()) == QUERIES

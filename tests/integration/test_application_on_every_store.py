@@ -34,7 +34,7 @@ from domain.model.plans import PlanType
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord
 from domain.model.upload_ledger import SNAPSHOT_EVERY, UploadLedger, ledger_id
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from streams.avro.stored import with_position
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
@@ -54,7 +54,7 @@ from tests.builders import (
 from tests.conftest import Clock
 from tests.services import fresh_schema
 
-REGISTRY = SchemaRegistry()
+REGISTRY = AvroSchemas()
 HL7 = Provenance(Channel.HL7V3, message_id="HL7-MSG", asid="200000000001")
 
 

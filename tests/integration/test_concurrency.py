@@ -12,7 +12,7 @@ from adapters.event_store.postgres_recorder import COPY_FROM
 from domain.application.queries import QueryRequest
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord as Record
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from streams.bootstrap import build_application
 from streams.settings import PostgresSettings, Settings
 from tests.builders import CHILD, LA_A, LA_B, UPLOAD, person, plan, synthetic_nhs_numbers
@@ -114,7 +114,7 @@ def test_concurrent_large_saves_each_hold_the_ids_they_were_copied_with(
             stored = app.recorder.select_notifications(1, 10_000)
         finally:
             app.close()
-    registry = SchemaRegistry()
+    registry = AvroSchemas()
     held = {n.id: registry.decode(n.state)[1]["position"] for n in stored}
     assert len(held) == len(stored) == COPIERS * COPIES * COPY_FROM + 1 + ROUNDS  # no id twice
     small = {n.id for n in stored if n.originator_id == Record.create_id(CHILD)}

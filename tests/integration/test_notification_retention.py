@@ -11,8 +11,13 @@ from psycopg import sql
 from adapters.views.outbox import NotificationOutbox
 from domain.application.app import CpisApplication
 from domain.application.store import utc_now
-from streams.avro.registry import SchemaRegistry
-from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
+from streams.bootstrap import (
+    build_projector,
+    build_relay,
+    build_topic_schemas,
+    build_view_store,
+    topics_of,
+)
 from streams.projection.replay import replay
 from streams.settings import Settings
 from tests.builders import populate
@@ -57,7 +62,7 @@ def test_sent_notifications_leave_the_view_after_the_retention_and_a_replay_agre
                                for d in outbox.due(utc_now()).notifications}
     assert outbox.statuses()[old_sent[0]] == "sent"  # the delivery row stays: never resent
 
-    replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+    replay(store, build_topic_schemas(stream_settings), stream_settings.kafka_bootstrap,
            topics_of(stream_settings), forget_sent_before=cutoff)
     with store.views() as rebuilt:
         assert rebuilt.notifications() == kept

@@ -16,7 +16,7 @@ from adapters.views.outbox import DueBatch, NotificationOutbox
 from adapters.views.postgres import PostgresViews, PostgresViewStore
 from domain.model.notifications import NotificationDue
 from streams.avro.codec import encode_event
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from streams.projection.writer import (
     Consumed,
     CountingDeadLetters,
@@ -234,7 +234,7 @@ def test_the_view_writer_keeps_each_notification_with_its_message(
     store: PostgresViewStore, path: str,
 ) -> None:
     event = sample_record_events()["uk.nhs.cpis.events.InformationAccessed"]
-    registry = SchemaRegistry()
+    registry = AvroSchemas()
     message = Consumed(TOPIC, 2, 41, b"key", registry.encode(*encode_event(event, 7)))
     apply = apply_messages if path == "batch" else apply_one_by_one
     with store.connect() as conn:

@@ -7,7 +7,14 @@ from confluent_kafka import Producer
 from domain.application.app import CpisApplication
 from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.notifications import NotificationKind
-from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
+from streams.bootstrap import (
+    build_projector,
+    build_relay,
+    build_topic_schemas,
+    build_view_store,
+    build_wire_format,
+    topics_of,
+)
 from streams.pds_feed import PdsFeedFollower, publish_changes
 from streams.settings import Settings
 from tests.builders import LA_B, UPLOAD, plan, synthetic_nhs_numbers
@@ -18,8 +25,8 @@ A, B, C = synthetic_nhs_numbers(3, start=900)
 
 def follow(settings: Settings, app: CpisApplication) -> PdsFeedFollower:
     topics = topics_of(settings)
-    follower = PdsFeedFollower(app, settings.kafka_bootstrap, topics.pds_changes,
-                               topics.dead_letter, f"{settings.topic_prefix}pds")
+    follower = PdsFeedFollower(app, settings.kafka_bootstrap, build_topic_schemas(settings),
+                               topics, f"{settings.topic_prefix}pds")
     follower.run(idle_timeout=3.0)
     return follower
 
@@ -34,7 +41,7 @@ def test_changes_on_the_feed_are_applied_once_and_bad_ones_dead_lettered(
                IdentityChange("F1", ChangeKind.SUPERSEDED, A, B),  # delivered twice
                IdentityChange("F2", ChangeKind.RETIRED, C),
                IdentityChange("F3", ChangeKind.RETIRED, synthetic_nhs_numbers(1, 950)[0])]
-    publish_changes(stream_settings.kafka_bootstrap, topics.pds_changes, changes)
+    publish_changes(stream_settings.kafka_bootstrap, build_wire_format(stream_settings), changes)
     producer = Producer({"bootstrap.servers": stream_settings.kafka_bootstrap})
     producer.produce(topics.pds_changes, key=b"x", value=b"garbage")
     producer.flush(10)
@@ -55,7 +62,7 @@ def test_a_merge_moves_the_views_and_queues_the_inactive_notification(
 ) -> None:
     stream_app.upload_plan(A, plan(), UPLOAD)
     stream_app.upload_plan(A, plan(la=LA_B), UPLOAD)
-    publish_changes(stream_settings.kafka_bootstrap, topics_of(stream_settings).pds_changes,
+    publish_changes(stream_settings.kafka_bootstrap, build_wire_format(stream_settings),
                     [IdentityChange("F9", ChangeKind.SUPERSEDED, A, B)])
     follow(stream_settings, stream_app)
     build_relay(stream_settings, stream_app).run(until_caught_up=True)

@@ -14,8 +14,13 @@ from psycopg import sql
 from adapters.views.postgres import PostgresViewStore
 from domain.application.app import CpisApplication
 from domain.model.plans import PlanType
-from streams.avro.registry import SchemaRegistry
-from streams.bootstrap import build_projector, build_relay, build_view_store, topics_of
+from streams.bootstrap import (
+    build_projector,
+    build_relay,
+    build_topic_schemas,
+    build_view_store,
+    topics_of,
+)
 from streams.projection.replay import ReplayJob, ReplayStoppedError, replay, run_workers
 from streams.settings import Settings
 from tests.builders import CHILD, LA_B, UPLOAD, plan, populate, synthetic_nhs_numbers
@@ -89,6 +94,8 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
     producer = Producer({"bootstrap.servers": stream_settings.kafka_bootstrap})
     producer.produce(topics.accesses, key=CHILD.value.encode(), value=b"\xc3\x01not-avro!!")
     producer.produce(topics.accesses, key=CHILD.value.encode(), value=b"plain text")
+    producer.produce(topics.accesses, key=CHILD.value.encode(),  # an id nobody registered
+                     value=b"\x00\x7f\xff\xff\xff\x02")
     producer.flush(10)
     populate(stream_app, children=2, accesses_each=1)
     relay_and_project(stream_settings, stream_app)
@@ -96,8 +103,10 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
     dead = read_all(stream_settings.kafka_bootstrap, topics.dead_letter)
     reasons = sorted(dict(m.headers() or [])["cpis-dlq-reason"].decode() for m in dead)
     assert reasons == [
-        "AvroError: not Avro single-object encoding (no C3 01 marker)",
+        "AvroError: neither Confluent's wire format (byte 0, a schema id) nor Avro "
+        "single-object encoding (C3 01, a fingerprint)",
         "AvroError: unknown Avro schema fingerprint 6f7276612d746f6e",  # "not-avro"
+        "AvroError: unknown schema id 2147483647: the schema registry has none",
     ]
     assert {dict(m.headers() or [])["cpis-dlq-topic"].decode() for m in dead} == {
         topics.accesses}
@@ -118,7 +127,7 @@ def test_replay_rebuilds_views_equal_to_the_live_ones_and_switches(
     with store.views() as live:
         before = (live.plans(), live.accesses(), live.notifications(), live.generation)
 
-    report = replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+    report = replay(store, build_topic_schemas(stream_settings), stream_settings.kafka_bootstrap,
                     topics_of(stream_settings), batch_size=16, workers=workers)
     assert report.workers == workers
     assert report.messages == 6 * (2 + 4) + 2  # opened, registered, 4 accesses; end; inactive
@@ -140,7 +149,7 @@ def test_a_replay_keeps_the_25_newest_accesses_over_many_batches(
     with store.views() as live:
         before = live.accesses()
     assert len(before) == 50
-    replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+    replay(store, build_topic_schemas(stream_settings), stream_settings.kafka_bootstrap,
            topics_of(stream_settings), batch_size=7, workers=workers)
     with store.views() as rebuilt:
         assert rebuilt.accesses() == before
@@ -168,7 +177,7 @@ def test_a_stopped_replay_drops_its_generation_and_leaves_the_views_as_they_were
     with store.views() as live:
         before = (live.generation, live.plans(), live.accesses())
     with pytest.raises(ReplayStoppedError):
-        replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+        replay(store, build_topic_schemas(stream_settings), stream_settings.kafka_bootstrap,
                topics_of(stream_settings), workers=workers, stop=lambda: True)
     with store.views() as after:
         assert (after.generation, after.plans(), after.accesses()) == before
@@ -185,7 +194,8 @@ def test_the_live_projector_carries_on_in_the_replayed_generation(
     populate(stream_app, children=2, accesses_each=1)
     relay_and_project(stream_settings, stream_app)
     store = build_view_store(stream_settings)
-    replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap, topics_of(stream_settings))
+    replay(store, build_topic_schemas(stream_settings), stream_settings.kafka_bootstrap,
+           topics_of(stream_settings))
     populate(stream_app, children=3, accesses_each=2)  # one more child, more accesses
     relay_and_project(stream_settings, stream_app)
     with store.views() as views:
@@ -249,7 +259,7 @@ def test_a_merge_over_a_deleted_plan_shows_the_live_plan_in_the_views_and_after_
     stream_app.merge(a, b, Provenance(Channel.PDS, "PDS-9"))
     relay_and_project(stream_settings, stream_app)
     store = build_view_store(stream_settings)
-    rebuilt = replay(store, SchemaRegistry(), stream_settings.kafka_bootstrap,
+    rebuilt = replay(store, build_topic_schemas(stream_settings), stream_settings.kafka_bootstrap,
                      topics_of(stream_settings)).generation
     for generation in (None, rebuilt):
         with store.views(generation) as views:

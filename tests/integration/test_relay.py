@@ -18,14 +18,14 @@ from domain.application.queries import QueryRequest
 from domain.model.record import ChildProtectionRecord as Record
 from domain.model.uploads import MAX_RECORDS
 from streams.avro.codec import decode_event, encode_event
-from streams.avro.registry import MAGIC, SchemaRegistry
-from streams.bootstrap import build_relay, topics_of
+from streams.avro.schemas import MAGIC, AvroSchemas
+from streams.bootstrap import build_relay, build_wire_format, topics_of
 from streams.relay.relay import MessageTooLargeError, Relay, read_committed_position
 from streams.settings import Settings
 from tests.builders import CHILD, OTHER_CHILD, UPLOAD, person, plan, populate
-from tests.kafka_reading import read_all, read_events
+from tests.kafka_reading import read_all, read_events, topic_schemas
 
-REGISTRY = SchemaRegistry()
+REGISTRY = AvroSchemas()
 
 
 def test_every_stored_event_is_published_once_on_its_topic_keyed_by_nhs_number(
@@ -122,7 +122,8 @@ def test_each_access_causes_one_notification_per_responsible_local_authority(
     build_relay(stream_settings, stream_app).run(until_caught_up=True)
     notes = read_all(stream_settings.kafka_bootstrap, topics_of(stream_settings).la_notifications)
     assert len(notes) == 6
-    registry = SchemaRegistry()
+    registry = topic_schemas()
+    assert {m.value()[0] for m in notes} == {0}  # Confluent's wire format
     assert {registry.decode(m.value())[0] for m in notes} == {
         "uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"}
     assert {m.headers() for m in notes} == {None}  # the value names its schema
@@ -187,8 +188,9 @@ def test_copied_events_holding_their_positions_are_published_as_the_domain_encod
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
     published = {m.value() for topic in (topics.plans, topics.uploads)
                  for m in read_all(kafka, topic)}
-    assert published == {REGISTRY.encode(*encode_event(stream_app.mapper.to_domain_event(n),
-                                                        n.id)) for n in stored}
+    wire = build_wire_format(stream_settings)
+    assert published == {wire.framed(REGISTRY.encode(*encode_event(
+        stream_app.mapper.to_domain_event(n), n.id))) for n in stored}
 
 
 def failing_file(records: int) -> bytes:
@@ -209,7 +211,7 @@ def test_a_large_files_upload_event_over_a_megabyte_is_published(
     (message,) = [m for m in read_all(stream_settings.kafka_bootstrap,
                                       topics_of(stream_settings).uploads)
                   if len(m.value()) > 1_000_000]
-    event, _ = decode_event(*SchemaRegistry().decode(message.value()))
+    event, _ = decode_event(*topic_schemas().decode(message.value()))
     assert len(event.outcome.records) == MAX_RECORDS
 
 

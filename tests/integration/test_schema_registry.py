@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from streams.avro.registry import DEFAULT_AVRO_DIR
+from streams.avro.schemas import DEFAULT_AVRO_DIR
 from streams.avro.subjects import schema_versions
 
 ACCESSES = "uk.nhs.cpis.events.InformationAccessed"
@@ -37,9 +37,10 @@ def test_every_version_is_registered_oldest_first_under_its_topic_subject(
     assert "nominated_job_role_code" not in first["schema"]  # the history's, then current
     config = httpx.get(f"{schema_registry}/config/{subject}").json()
     assert config["compatibilityLevel"] == "BACKWARD_TRANSITIVE"
-    subjects = httpx.get(f"{schema_registry}/subjects").json()
-    assert f"{prefix}cpis.la-notifications.v1-uk.nhs.cpis.notifications." \
-           "LocalAuthorityNotificationDue" in subjects
+    due = "uk.nhs.cpis.notifications.LocalAuthorityNotificationDue"
+    notifications = httpx.get(
+        f"{schema_registry}/subjects/{prefix}cpis.la-notifications.v1-{due}/versions").json()
+    assert len(notifications) == len(schema_versions()[due])
     again = cpis(schema_registry, prefix, "register")  # nothing new: ids unchanged
     assert again.returncode == 0
     assert httpx.get(f"{schema_registry}/subjects/{subject}/versions").json() == versions

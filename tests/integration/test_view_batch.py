@@ -20,7 +20,7 @@ from adapters.views.postgres_batch import load_batch, write_batch
 from domain.application.projections import ViewUpdates, project
 from domain.model.plans import PlanType
 from streams.avro.codec import encode_event
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from streams.projection import writer as view_writer
 from streams.projection.writer import Consumed, CountingDeadLetters, apply_messages
 from streams.settings import PostgresSettings
@@ -125,7 +125,7 @@ def test_a_batch_applied_one_by_one_leaves_its_numbers_to_be_counted(
 ) -> None:
     views, _ = two_generations
     event = sample_record_events()["uk.nhs.cpis.events.InformationAccessed"]
-    registry = SchemaRegistry()
+    registry = AvroSchemas()
     message = Consumed("accesses", 0, 0, b"key", registry.encode(*encode_event(event, 1)))
 
     def failing_in_a_batch(event: Any, updates: ViewUpdates) -> None:

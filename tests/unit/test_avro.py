@@ -13,7 +13,7 @@ from domain.model.record import ChildProtectionRecord as Record
 from domain.model.refusals import UnnumberedRefusal
 from domain.model.upload_ledger import UploadLedger
 from streams.avro.codec import CODECS, UnknownEventError, decode_event, encode_event
-from streams.avro.registry import DEFAULT_AVRO_DIR, AvroError, SchemaRegistry
+from streams.avro.schemas import DEFAULT_AVRO_DIR, AvroError, AvroSchemas
 from streams.avro.values import NOTIFICATION_SCHEMA, decode_notification, encode_notification
 from streams.pds_feed import SCHEMA as PDS_SCHEMA
 from streams.pds_feed import decode_change, encode_change
@@ -25,7 +25,7 @@ from tests.avro_samples import (
 )
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "avro"
-REGISTRY = SchemaRegistry()
+REGISTRY = AvroSchemas()
 
 
 def event_classes(aggregate: Any) -> set[type[Any]]:
@@ -134,8 +134,10 @@ def test_there_is_golden_data_for_every_current_schema() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "not Avro single-object encoding"),
-        (b"{\"json\": true}", "not Avro single-object encoding"),
+        (b"", "neither Confluent's wire format .* nor Avro single-object encoding"),
+        (b"{\"json\": true}", "neither Confluent's wire format"),
+        (b"\x00\x00\x00", "neither Confluent's wire format"),
+        (b"\x00\x00\x00\x00\x07\x02", "schema id 7 of a schema registry, and none is configured"),
         (b"\xc3\x01" + bytes(8) + b"\x00", "unknown Avro schema fingerprint 0000000000000000"),
     ],
 )

@@ -14,11 +14,11 @@ from domain.model.plans import PlanType
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import record_id
 from streams.avro.mapper import AvroEventMapper, avro_mapper
-from streams.avro.registry import MAGIC, SchemaRegistry
+from streams.avro.schemas import MAGIC, AvroSchemas
 from tests.avro_samples import sample_events, system_access_event
 from tests.builders import CHILD, plan
 
-REGISTRY = SchemaRegistry()
+REGISTRY = AvroSchemas()
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 

@@ -23,12 +23,12 @@ from domain.model.nhs_number import NhsNumber
 from domain.model.record import record_id
 from streams.avro.codec import decode_event, encode_event
 from streams.avro.mapper import avro_mapper
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from tests.builders import CHILD, LA_A, T0, UPLOAD, plan
 from tests.hl7 import elements, fixture, service, soap
 from tests.mesh_helpers import MESH_FIXTURES
 
-REGISTRY = SchemaRegistry()
+REGISTRY = AvroSchemas()
 QUERY = fixture("query_person.xml")
 FILE = (MESH_FIXTURES / "upload_valid.xml").read_bytes()
 HUGE = "x" * 5000

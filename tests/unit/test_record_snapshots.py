@@ -27,10 +27,10 @@ from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord, record_id
 from domain.model.upload_ledger import SNAPSHOT_EVERY, UploadLedger
 from streams.avro.mapper import avro_mapper
-from streams.avro.registry import SchemaRegistry
+from streams.avro.schemas import AvroSchemas
 from tests.builders import LA_A, LA_B, T0, UPLOAD, person, plan, synthetic_nhs_numbers
 
-REGISTRY = SchemaRegistry()
+REGISTRY = AvroSchemas()
 CHILDREN = synthetic_nhs_numbers(3)
 PDS = Provenance(Channel.PDS, "PDS-1")
 

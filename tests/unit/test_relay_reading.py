@@ -6,17 +6,18 @@ from __future__ import annotations
 from domain.application.app import CpisApplication
 from streams.avro.codec import decode_event
 from streams.avro.mapper import avro_mapper
-from streams.avro.registry import SchemaRegistry
 from streams.kafka.topics import Topics
 from streams.relay.reading import BatchEncoder
+from tests.avro_samples import wire_format
 from tests.builders import T0, populate
 
-REGISTRY = SchemaRegistry()
 TOPICS = Topics("t.")
+WIRE = wire_format(TOPICS)
+REGISTRY = WIRE.schemas
 
 
 def encoder(app: CpisApplication, batch_size: int = 100) -> BatchEncoder:
-    return BatchEncoder(app, REGISTRY, TOPICS, batch_size)
+    return BatchEncoder(app, WIRE, batch_size)
 
 
 def test_a_batch_holds_each_event_in_order_then_the_notifications_it_causes() -> None:

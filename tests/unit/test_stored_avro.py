@@ -21,7 +21,6 @@ from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord, record_id
 from streams.avro.codec import encode_event, message_key
 from streams.avro.mapper import AvroEventMapper
-from streams.avro.registry import SchemaRegistry
 from streams.avro.stored import (
     Outgoing,
     StoredMessages,
@@ -30,15 +29,16 @@ from streams.avro.stored import (
     with_position,
 )
 from streams.kafka.topics import Topics
-from tests.avro_samples import AT, sample_events
+from tests.avro_samples import AT, sample_events, wire_format
 from tests.builders import CHILD, LA_B
 
 Record: Any = ChildProtectionRecord
-REGISTRY = SchemaRegistry()
+TOPICS = Topics()
+WIRE = wire_format(TOPICS)
+REGISTRY = WIRE.schemas
 JSON_MAPPER = CpisApplication().mapper  # in-memory: only its mappers are used
 MAPPER = AvroEventMapper(JSON_MAPPER, REGISTRY)
-TOPICS = Topics()
-STORED = StoredMessages(REGISTRY, TOPICS.stored_topics)
+STORED = StoredMessages(REGISTRY, TOPICS.stored_topics, WIRE)
 
 
 def fast_path(stored: StoredEvent, position: int) -> Outgoing | None:
@@ -58,7 +58,7 @@ def fast_path(stored: StoredEvent, position: int) -> Outgoing | None:
 def both_paths(event: Any, position: int = 41) -> tuple[Outgoing | None, Outgoing]:
     fast = fast_path(MAPPER.to_stored_event(event), position)
     name, record = encode_event(event, position)
-    return fast, (TOPICS.for_event(event), REGISTRY.encode(name, record),
+    return fast, (TOPICS.for_event(event), WIRE.framed(REGISTRY.encode(name, record)),
                   message_key(event).encode())
 
 
@@ -106,7 +106,7 @@ def test_an_event_stored_with_its_position_is_published_as_it_is(position: int) 
     event = sample_events()["uk.nhs.cpis.events.PlanRegistered"]
     stored = positioned(event, position)
     _, domain = both_paths(event, position)
-    assert stored.state == domain[1]
+    assert WIRE.framed(stored.state) == domain[1]
     assert fast_path(stored, position) == domain
 
 
