@@ -10,6 +10,7 @@ cd "$CPIS_ROOT"
 infra/install.sh
 
 start_services postgres kafka mesh registry
+infra/connect.sh fetch && . "$CPIS_INFRA/connect/env"  # jars only: the test starts its worker
 
 log "ruff";          .venv/bin/ruff check .
 log "mypy --strict"; .venv/bin/mypy

@@ -16,6 +16,7 @@ from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
 from tests.services import (
+    connect_home,
     fresh_schema,
     kafka_server,
     mesh_server,
@@ -117,6 +118,11 @@ def schema_registry() -> str:
 
 
 @pytest.fixture(scope="session")
+def kafka_connect() -> Path:
+    return connect_home()
+
+
+@pytest.fixture(scope="session")
 def mesh_sandbox() -> Iterator[tuple[str, str]]:
     with mesh_server() as found:
         yield found
@@ -130,7 +136,7 @@ def mesh(mesh_sandbox: tuple[str, str]) -> tuple[str, str]:
 
 
 SERVICE_FIXTURES = {"postgres": "postgres", "kafka": "kafka", "mesh_sandbox": "mesh",
-                    "schema_registry": "registry"}
+                    "schema_registry": "registry", "kafka_connect": "connect"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

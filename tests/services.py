@@ -171,3 +171,16 @@ def restart_local_service(name: str, down_seconds: float) -> None:
     assert done.returncode == 0, (
         f"infra/{name}.sh restart failed (restart tests need the services infra/test.sh "
         f"starts):\n{done.stderr}")
+
+
+START_CONNECT = "infra/connect.sh fetch && . .infra/connect/env   (or run: infra/test.sh)"
+
+
+def connect_home() -> Path:
+    """Where infra/connect.sh put Kafka Connect's jars; a test needing them fails, saying
+    how to fetch them."""
+    home = os.environ.get("CPIS_CONNECT_HOME", "")
+    if not home or not (Path(home) / ".complete").is_file():
+        pytest.fail(f"Kafka Connect is not fetched: CPIS_CONNECT_HOME is {home or 'unset'}."
+                    f"\nFetch it with: {START_CONNECT}", pytrace=False)
+    return Path(home)

@@ -5,11 +5,13 @@ Confluent API (infra/registry.sh runs Apicurio Registry), one subject per topic 
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from streams.avro.landing import landing_tables
 from streams.avro.schemas import DEFAULT_AVRO_DIR
 from streams.avro.subjects import COMPATIBILITY, Subject, subjects
 from streams.bootstrap import topics_of
@@ -84,6 +86,22 @@ def _problems(client: SchemaRegistryClient, subject: Subject) -> list[str]:
             if not client.test_compatibility(subject.name, current, version=version)]
 
 
+def landing_ddl(settings: Settings, args: argparse.Namespace) -> int:
+    """Print CREATE TABLE statements for landing topics through Kafka Connect (Apicurio's
+    Avro converter, the Flatten transform with `_`, Debezium's JDBC sink with
+    quote.identifiers=true): a nullable column for each field of every event type a topic
+    carries. See README, "Consuming the topics"."""
+    topics = topics_of(settings)
+    wanted = [f"{settings.topic_prefix}{name}" for name in args.topic] if args.topic \
+        else list(topics.record_events)
+    try:
+        print(landing_tables(topics, wanted, args.schema))
+    except ValueError as error:
+        log.error("%s (topics: %s)", error, ", ".join(topics.record_events))
+        return 2
+    return 0
+
+
 def add_commands(commands: Commands) -> None:
     group = command(commands, "schemas", "the topics' Avro schemas in the schema registry",
                     "Register the topics' Avro schemas (avro/ and avro/history/) with a schema "
@@ -94,7 +112,15 @@ def add_commands(commands: Commands) -> None:
             ("register", "register every schema version, oldest first", register),
             ("check", "exit 1 when a schema would break readers of registered versions",
              check)):
-        sub = command(actions, name, summary, (handler.__doc__ or "").strip(), [REGISTRY],
+        sub = command(actions, name, summary, inspect.cleandoc(handler.__doc__ or ""), [REGISTRY],
                       handler)
         sub.add_argument("--avro-dir", type=Path, default=DEFAULT_AVRO_DIR,
                          help="the folder of the .avsc files (with history/)")
+    landing = command(actions, "landing", "print the tables a JDBC sink lands topics in",
+                      inspect.cleandoc(landing_ddl.__doc__ or ""), ["CPIS_TOPIC_PREFIX"],
+                      landing_ddl)
+    landing.add_argument("--schema", default="analytics",
+                         help="the PostgreSQL schema of the tables (default: %(default)s)")
+    landing.add_argument("--topic", action="append", metavar="NAME",
+                         help="a topic without the prefix, e.g. cpis.plans.v1 (repeatable; "
+                              "default: the plans, accesses and identity topics)")
