@@ -12,7 +12,7 @@ base=${1:?usage: infra/bench-ab.sh BASE ROUNDS [bench.run arguments]}
 rounds=${2:?usage: infra/bench-ab.sh BASE ROUNDS [bench.run arguments]}
 shift 2
 infra/install.sh
-start_services postgres kafka
+start_services postgres kafka registry
 tree="$CPIS_INFRA/ab-base"
 rm -rf "$tree" && git worktree prune
 git worktree add --detach "$tree" "$base" >/dev/null
