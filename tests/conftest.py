@@ -21,7 +21,7 @@ from tests.services import (
     kafka_server,
     mesh_server,
     postgres_server,
-    registry_url,
+    registry_server,
     reset_mesh,
 )
 
@@ -113,8 +113,9 @@ def stream_app(stream_settings: Settings, clock: Clock) -> Iterator[CpisApplicat
 
 
 @pytest.fixture(scope="session")
-def schema_registry() -> str:
-    return registry_url()
+def schema_registry() -> Iterator[str]:
+    with registry_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -92,3 +92,21 @@ def mesh_container() -> Iterator[tuple[str, str]]:
     with container:
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(8700)}"
         yield url, MESH_SHARED_KEY
+
+
+REGISTRY_IMAGE = "apicurio/apicurio-registry:3.3.3"  # the version infra/registry.sh runs
+
+
+@contextmanager
+def registry_container() -> Iterator[str]:
+    """The Confluent-compatible API of an Apicurio Registry (in-memory storage)."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+    container = (
+        DockerContainer(REGISTRY_IMAGE)
+        .with_exposed_ports(8080)
+        .waiting_for(HttpWaitStrategy(8080, "/apis/ccompat/v7/subjects").for_status_code(200)))
+    with container:
+        host, port = container.get_container_host_ip(), container.get_exposed_port(8080)
+        yield f"http://{host}:{port}/apis/ccompat/v7"

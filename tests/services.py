@@ -17,7 +17,12 @@ import psycopg
 import pytest
 
 from streams.settings import PostgresSettings, Settings, postgres_from_env
-from tests.containers import kafka_container, mesh_container, postgres_container
+from tests.containers import (
+    kafka_container,
+    mesh_container,
+    postgres_container,
+    registry_container,
+)
 
 START_POSTGRES = "infra/postgres.sh start && . .infra/postgres/env   (or run: infra/test.sh)"
 
@@ -122,8 +127,26 @@ START_REGISTRY = ("infra/registry.sh start && . .infra/registry/env   (or run: i
                   "with Docker: docker compose up -d registry)")
 
 
+@contextmanager
+def registry_server() -> Iterator[str]:
+    """The schema registry's Confluent API: the exported one, else a container where a Docker
+    engine is reachable; a test needing it fails, saying how to start it."""
+    url = os.environ.get("CPIS_SCHEMA_REGISTRY_URL", "")
+    if url or not docker_engine_reachable():
+        yield registry_url()
+        return
+    with registry_container() as started:
+        # exported for the session, as infra/test.sh exports its own: helpers reading topics
+        # (tests/kafka_reading.py) look it up there
+        os.environ["CPIS_SCHEMA_REGISTRY_URL"] = started
+        try:
+            yield started
+        finally:
+            del os.environ["CPIS_SCHEMA_REGISTRY_URL"]
+
+
 def registry_url() -> str:
-    """The schema registry's Confluent API; a test needing it fails, saying how to start it."""
+    """The exported schema registry's Confluent API; failing, with how to start it."""
     url = os.environ.get("CPIS_SCHEMA_REGISTRY_URL", "")
     if not url:
         pytest.fail("the schema registry is not configured: CPIS_SCHEMA_REGISTRY_URL is unset."
