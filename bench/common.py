@@ -66,17 +66,23 @@ def fresh_schemas(settings: Settings) -> Iterator[Settings]:
         conn.execute("CHECKPOINT")
     fresh = replace(settings, postgres=replace(settings.postgres, schema=events),
                     views_schema=views, topic_prefix=f"bench{tag}.")
-    if settings.schema_registry_url:  # the topics' schemas, as `cpis schemas register` does
-        from confluent_kafka.schema_registry import SchemaRegistryClient
-
-        register_all(SchemaRegistryClient({"url": settings.schema_registry_url}),
-                     Topics(fresh.topic_prefix))
+    register_schemas(fresh)
     try:
         yield fresh
     finally:
         with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{events}" CASCADE')
             conn.execute(f'DROP SCHEMA "{views}" CASCADE')
+
+
+def register_schemas(settings: Settings) -> None:
+    """The topics' schemas under this prefix, as `cpis schemas register` does (the relay
+    looks their ids up); nothing without a registry."""
+    if settings.schema_registry_url:
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
+        register_all(SchemaRegistryClient({"url": settings.schema_registry_url}),
+                     Topics(settings.topic_prefix))
 
 
 PROBE_STEPS = 10_000_000

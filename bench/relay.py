@@ -22,7 +22,7 @@ from eventsourcing.persistence import Notification
 
 from adapters.mesh.la_file import parse_la_file
 from adapters.pds.synthetic import SyntheticPds
-from bench.common import Result, fresh_schemas, timed
+from bench.common import Result, fresh_schemas, register_schemas, timed
 from bench.cpu import Round, cpu_split, per_event_us
 from bench.ingest import synthetic_file
 from bench.producing import produce_each
@@ -52,6 +52,7 @@ def run(settings: Settings, events: int = 40_000) -> Result:
                       for i in range(ROUNDS + 1)]
             for each in (*rounds, bench):  # all created before any is timed
                 ensure_topics(each.require_kafka(), topics_of(each))
+                register_schemas(each)
             stored = app.recorder.select_notifications(start=1, limit=events + 10)
             messages = plain_messages(app, stored, topics_of(bench))
             runs, baselines, transactional = interleaved(app, rounds, messages)
