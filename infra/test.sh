@@ -9,7 +9,7 @@ cd "$CPIS_ROOT"
 
 infra/install.sh
 
-start_services postgres kafka mesh registry
+start_services postgres kafka mesh registry prometheus
 infra/connect.sh fetch && . "$CPIS_INFRA/connect/env"  # jars only: the test starts its worker
 
 log "ruff";          .venv/bin/ruff check .

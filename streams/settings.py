@@ -26,7 +26,10 @@ CPIS_MESH_URL, CPIS_MESH_MAILBOX, CPIS_MESH_PASSWORD, CPIS_MESH_SHARED_KEY   CP-
 CPIS_MESH_LA_MAILBOXES  ODS=MAILBOX pairs, comma-separated
 CPIS_MESH_WORKFLOW_UPLOAD, _UPLOAD_ACK, _ACCESS, _INACTIVE   MESH workflow ids
 CPIS_MESH_POLL_SECONDS  seconds between inbox polls (default 60)
-CPIS_SCHEMA_REGISTRY_URL  a schema registry's Confluent API (`cpis schemas`; infra/registry.sh)
+CPIS_SCHEMA_REGISTRY_URL  a schema registry's Confluent API: the topics' schema ids
+                        (infra/registry.sh)
+CPIS_METRICS_HOST       where the long-running processes serve /metrics, /health and /ready
+                        (default 127.0.0.1; each process has a --metrics-port)
 CPIS_NOTIFICATION_RETENTION_DAYS  days a sent LA notification stays in the la_notifications
                         view (default 30; its event and delivery row stay for good)
 CPIS_UPLOAD_PROCESSES   processes a large upload's records are prepared in (default: the CPUs)
@@ -122,6 +125,7 @@ class Settings:
     quarantine_dir: Path | None = None
     notification_retention: timedelta = RETENTION  # a sent notification's row in the view
     schema_registry_url: str = ""
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -254,6 +258,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_limits=_http_limits(env),
         limits=_limits(env),
         schema_registry_url=env.get("CPIS_SCHEMA_REGISTRY_URL", ""),
+        metrics_host=env.get("CPIS_METRICS_HOST", "127.0.0.1"),
         notification_retention=timedelta(days=_positive(
             env, "CPIS_NOTIFICATION_RETENTION_DAYS", RETENTION.days)),
         log_format=env.get("CPIS_LOG_FORMAT", "json"),

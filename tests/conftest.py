@@ -16,6 +16,8 @@ from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
 from tests.services import (
+    prometheus_server,
+    promtool,
     connect_home,
     fresh_schema,
     kafka_server,
@@ -119,6 +121,16 @@ def schema_registry() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def prometheus() -> tuple[str, Path]:
+    return prometheus_server()
+
+
+@pytest.fixture(scope="session")
+def promtool_binary() -> str:
+    return promtool()
+
+
+@pytest.fixture(scope="session")
 def kafka_connect() -> Path:
     return connect_home()
 
@@ -137,7 +149,8 @@ def mesh(mesh_sandbox: tuple[str, str]) -> tuple[str, str]:
 
 
 SERVICE_FIXTURES = {"postgres": "postgres", "kafka": "kafka", "mesh_sandbox": "mesh",
-                    "schema_registry": "registry", "kafka_connect": "connect"}
+                    "schema_registry": "registry", "kafka_connect": "connect",
+                    "prometheus": "prometheus", "promtool_binary": "prometheus"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -207,3 +207,26 @@ def connect_home() -> Path:
         pytest.fail(f"Kafka Connect is not fetched: CPIS_CONNECT_HOME is {home or 'unset'}."
                     f"\nFetch it with: {START_CONNECT}", pytrace=False)
     return Path(home)
+
+
+START_PROMETHEUS = "infra/prometheus.sh start && . .infra/prometheus/env   (or run: infra/test.sh)"
+
+
+def prometheus_server() -> tuple[str, Path]:
+    """(URL, targets folder) of the local Prometheus; failing, with how to start it."""
+    url = os.environ.get("CPIS_PROMETHEUS_URL", "")
+    targets = os.environ.get("CPIS_PROMETHEUS_TARGETS", "")
+    if not url or not targets:
+        pytest.fail("Prometheus is not configured: CPIS_PROMETHEUS_URL is unset."
+                    f"\nStart it with: {START_PROMETHEUS}", pytrace=False)
+    return url, Path(targets)
+
+
+def promtool() -> str:
+    import shutil
+
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.fail("promtool is not installed (Debian's prometheus package).\nInstall it "
+                    f"with: {START_PROMETHEUS}", pytrace=False)
+    return found

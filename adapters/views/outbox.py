@@ -101,6 +101,22 @@ DO UPDATE SET scanned_to = greatest({scanned}.scanned_to, EXCLUDED.scanned_to)
 
 
 @dataclass(frozen=True)
+class OutboxSummary:
+    """What an operator watches: notifications by delivery state, and how long the oldest
+    not yet sent has waited."""
+
+    pending: int  # in the views, no delivery attempt yet
+    by_status: dict[str, int]  # sent, failed, undelivered (delivery rows)
+    oldest_pending: datetime | None
+
+
+SUMMARY = """
+SELECT count(*) AS pending, min(n.occurred_at) AS oldest FROM {notifications} n
+WHERE NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.notification_id = n.notification_id)
+"""
+
+
+@dataclass(frozen=True)
 class DueNotification:
     notification: NotificationDue
     la_name: str
@@ -283,6 +299,17 @@ class NotificationOutbox:
                 "WHERE mesh_message_id = %s").format(t=self._ids()["delivery"]),
                 (reason, mesh_message_id)).rowcount
         return changed > 0
+
+    def summary(self) -> OutboxSummary:
+        ids = self._ids()
+        with self.store.connect() as conn:
+            pending = conn.execute(sql.SQL(SUMMARY).format(**ids)).fetchone() or {}
+            rows = conn.execute(sql.SQL("SELECT status, count(*) AS n FROM {delivery} "
+                                        "GROUP BY status").format(**ids)).fetchall()
+        oldest = pending.get("oldest")
+        return OutboxSummary(int(str(pending.get("pending") or 0)),
+                             {str(r["status"]): int(str(r["n"])) for r in rows},
+                             oldest if isinstance(oldest, datetime) else None)
 
     def statuses(self) -> dict[str, str]:
         with self.store.connect() as conn:

@@ -115,6 +115,12 @@ class WireFormat:
         log.info("%s: publishing %s as schema id %d", subject, schema.path.name, schema_id)
         return schema_id
 
+    def prefetch(self) -> None:
+        """Look up every current schema's id now: a process starts knowing them (or stops
+        at once on one not registered) instead of waiting on the registry mid-batch."""
+        for schema in self.schemas.current.values():
+            self.header_for(schema.header)
+
     def framed(self, stored: bytes) -> bytes:
         """A message in the stored form, in Confluent's."""
         return self.header_for(stored[:HEADER]) + stored[HEADER:]

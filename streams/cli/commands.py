@@ -55,3 +55,9 @@ def positive(text: str) -> int:
 def json_flag(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--json", action="store_true",
                      help="JSON lines with every field, instead of a table")
+
+
+def metrics_port(sub: argparse.ArgumentParser, default: int) -> None:
+    sub.add_argument("--metrics-port", type=int, default=default, metavar="PORT",
+                     help="port of /metrics, /health and /ready, on CPIS_METRICS_HOST "
+                          "(0: any free port, logged)")

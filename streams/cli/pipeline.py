@@ -8,14 +8,25 @@ import logging
 from domain.application.store import utc_now
 from streams.bootstrap import (
     build_application,
+    build_outbox,
     build_projector,
     build_relay,
     build_topic_schemas,
     build_view_store,
     topics_of,
 )
-from streams.cli.commands import KAFKA, STORE, VIEWS, Commands, command, positive
+from streams.cli.commands import (
+    KAFKA,
+    STORE,
+    VIEWS,
+    Commands,
+    command,
+    metrics_port,
+    positive,
+)
 from streams.kafka.admin import ensure_topics
+from streams.ops import checks, metrics
+from streams.ops.endpoint import Check, serve_operations
 from streams.projection.projector import DEFAULT_INSTANCE
 from streams.projection.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.projection.replay import ReplayStoppedError, replay
@@ -39,6 +50,10 @@ def relay(settings: Settings, args: argparse.Namespace) -> int:
     try:
         running = build_relay(settings, app, batch_size=args.batch_size,
                               transaction_events=args.transaction_events)
+        metrics.watch("relay lag", metrics.RelayLag(
+            lambda: app.recorder.max_notification_id() or 0, lambda: running.position))
+        serve_operations(settings.metrics_host, args.metrics_port, {
+            "event store": checks.event_store(app), **stream_checks(settings)})
         count = running.run(stop=args.stop, until_caught_up=args.until_caught_up)
     finally:
         app.close()
@@ -49,9 +64,19 @@ def relay(settings: Settings, args: argparse.Namespace) -> int:
 def project(settings: Settings, args: argparse.Namespace) -> int:
     ensure_topics(settings.require_kafka(), topics_of(settings))
     projector = build_projector(settings, batch_size=args.batch_size, instance=args.instance)
+    outbox = build_outbox(settings)
+    outbox.setup()  # its delivery tables, read by the metrics before the sender makes them
+    metrics.watch("outbox", metrics.OutboxState(outbox))
+    serve_operations(settings.metrics_host, args.metrics_port, {
+        "views": checks.postgres(settings.postgres.conninfo()), **stream_checks(settings)})
     count = projector.run(stop=args.stop, idle_timeout=args.idle_exit)
     log.info("projector applied %d messages", count)
     return 0
+
+
+def stream_checks(settings: Settings) -> dict[str, Check]:
+    return {"kafka": checks.kafka(settings.require_kafka()),
+            "schema registry": checks.registry(settings.require_schema_registry())}
 
 
 def replay_views(settings: Settings, args: argparse.Namespace) -> int:
@@ -87,6 +112,7 @@ def add_commands(commands: Commands) -> None:
                   "with the LA notifications it causes, in Kafka transactions; runs until "
                   "stopped (SIGTERM/SIGINT finish the transaction and exit).",
                   [STORE, KAFKA], relay)
+    metrics_port(rel, 9310)
     rel.add_argument("--until-caught-up", action="store_true",
                      help="exit once every stored event is published")
     rel.add_argument("--batch-size", type=positive, default=RELAY_BATCH, metavar="N",
@@ -98,6 +124,7 @@ def add_commands(commands: Commands) -> None:
                    "history, LA notification outbox) and their offsets, in one transaction "
                    "a batch; poison messages go to the dead-letter topic. Runs until stopped.",
                    [KAFKA, VIEWS], project)
+    metrics_port(proj, 9311)
     proj.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                       help="exit after this long with nothing to consume (default: never)")
     proj.add_argument("--batch-size", type=positive, default=500, metavar="N",

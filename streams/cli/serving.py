@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -34,6 +36,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             raise SettingsError("cpis serve with TLS needs CPIS_ENDPOINT_REGISTRY (the ASIDs, "
                                 "certificates and organisations allowed to query)")
     EndpointRegistry.load(settings.endpoints_file)  # refuse to start on a bad registry
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # the workers' metrics in files /metrics sums, whichever worker answers it
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cpis-metrics-")
     log.info("serving the CP-IS NHS query on %s://%s:%d/cpisquery (%s event store, "
              "%d worker(s), endpoints from %s)", "http" if tls is None else "https", host,
              port, settings.event_store, args.workers, settings.endpoints_file)
@@ -46,7 +51,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def add_commands(commands: Commands) -> None:
     sub = command(
         commands, "serve", "answer HL7 V3 CP-IS NHS queries (mutual TLS)",
-        "POST /cpisquery (or /) a SOAP envelope holding QUPC_IN000006GB01; GET /health. "
+        "POST /cpisquery (or /) a SOAP envelope holding QUPC_IN000006GB01; GET /health, "
+        "/ready and /metrics (Prometheus). "
         "Mutual TLS by default: a client certificate signed by CPIS_TLS_CLIENT_CA, whose "
         "subject CN the endpoint registry maps to an ASID. Every answer and refusal is "
         "recorded; every request is one log line.",

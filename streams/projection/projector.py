@@ -32,10 +32,12 @@ from streams.avro.schemas import AvroSchemas
 from streams.avro.wire import RegistryUnavailableError
 from streams.gc_tuning import fewer_collections
 from streams.kafka.topics import Topics
+from streams.ops import metrics
 from streams.projection.writer import Consumed, apply_messages
 from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)
+LAG_EVERY_MS = 1000
 DEFAULT_INSTANCE = "projector-1"  # a projector's static member id in its consumer group
 
 
@@ -62,6 +64,7 @@ class KafkaDeadLetters:
     def send(self, message: Consumed, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition,
                     message.offset, reason)
+        metrics.DEAD_LETTERS.labels(reason.split(":", 1)[0]).inc()
         self.producer.produce(self.topic, key=message.key, value=message.value, headers=[
             ("cpis-dlq-reason", reason.encode()),
             ("cpis-dlq-topic", message.topic.encode()),
@@ -91,6 +94,8 @@ class Projector:
         self.applied = 0
         self.consumer = self._consumer()
         self.assigned: list[TopicPartition] = []
+        self.lag_measured = 0.0
+        self.next_offsets: dict[tuple[str, int], int] = {}  # what is applied, for the lag
 
     def _consumer(self) -> Consumer:
         config = self.config
@@ -130,6 +135,7 @@ class Projector:
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
         self.assigned = partitions
+        self.next_offsets = dict(stored)
         consumer.assign(partitions)
         log.info("projector assigned %d partitions (generation %d)", len(partitions),
                  self.generation)
@@ -140,6 +146,7 @@ class Projector:
     def _reseek(self, conn: psycopg.Connection[dict[str, object]], generation: int) -> None:
         stored = self.store.offsets(conn, generation)
         self.generation = generation
+        self.next_offsets = dict(stored)
         for tp in self.assigned:
             offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
             self.consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
@@ -168,6 +175,7 @@ class Projector:
 
     def _consume(self) -> list[Consumed]:
         messages = self.consumer.consume(self.config.batch_size, 0.5)
+        self._measure_lag()
         good = []
         for m in messages:
             error = m.error()
@@ -204,7 +212,39 @@ class Projector:
                 log.warning("view store still unavailable: %s", error)
                 time.sleep(1.0)
 
+    def _measure_lag(self) -> None:
+        """Each assigned partition's high watermark less the next offset to apply: the high
+        watermark as the last fetch response gave it (no request of its own), at most once
+        every LAG_EVERY_MS."""
+        now = time.monotonic()
+        if now < self.lag_measured + LAG_EVERY_MS / 1000 or not self.assigned:
+            return
+        self.lag_measured = now
+        try:
+            positions = {(tp.topic, tp.partition): tp.offset
+                         for tp in self.consumer.position(self.assigned)}
+        except KafkaException:
+            return  # a rebalance under way: measured next time
+        for tp in self.assigned:
+            low, high = self.consumer.get_watermark_offsets(tp, cached=True) or (-1, -1)
+            if high < 0:
+                continue  # not fetched from yet
+            key = (tp.topic, tp.partition)
+            # the consumer's position is past the transactions' commit markers, which take
+            # offsets too; before it has one, what the views hold
+            at = positions.get(key, -1)
+            if at < 0:
+                at = self.next_offsets.get(key, OFFSET_BEGINNING)
+            metrics.PROJECTOR_LAG.labels(tp.topic, str(tp.partition)).set(
+                max(0, high - (at if at >= 0 else max(low, 0))))
+
     def _apply(self, conn: psycopg.Connection[dict[str, object]], batch: list[Consumed]) -> None:
+        with metrics.PROJECTOR_BATCH.time():
+            self._apply_batch(conn, batch)
+        metrics.PROJECTOR_MESSAGES.inc(len(batch))
+
+    def _apply_batch(self, conn: psycopg.Connection[dict[str, object]], batch: list[Consumed]
+                     ) -> None:
         with conn.transaction():
             generation = self.store.active_generation(conn)
             if generation != self.generation:
@@ -215,4 +255,5 @@ class Projector:
             offsets = apply_messages(views, batch, self.registry, self.dead_letters)
             self.dead_letters.flush()
             self.store.save_offsets(conn, generation, offsets)
+        self.next_offsets.update(offsets)
         self.applied += len(batch)

@@ -37,6 +37,7 @@ from streams.gc_tuning import fewer_collections
 from streams.kafka.admin import MAX_MESSAGE_BYTES
 from streams.kafka.assign import assign_at_once
 from streams.kafka.topics import Topics
+from streams.ops import metrics
 from streams.relay.reading import Batch, BatchEncoder, BatchReader
 from streams.waiting import sleep_unless_stopped
 
@@ -147,6 +148,7 @@ class Relay:
             try:
                 return self._run_once(stop, until_caught_up)
             except INTERRUPTIONS as error:
+                metrics.RELAY_INTERRUPTIONS.labels(type(error).__name__).inc()
                 log.warning("relay interrupted (%s: %s); starting again in %.0f s",
                             type(error).__name__, error, self.config.retry_seconds)
                 if sleep_unless_stopped(self.config.retry_seconds, stop):
@@ -166,7 +168,9 @@ class Relay:
         """1. fence older instances (init_transactions), 2. then read their last commit,
         3. start the reader."""
         producer = self._producer()
+        self.encoder.wire.prefetch()
         self.position = read_committed_position(self.config)
+        metrics.RELAY_POSITION.set(self.position)
         log.info("relay starting after event-store position %d", self.position)
         self.close()
         self.reader = BatchReader(self.encoder)
@@ -233,6 +237,9 @@ class Relay:
         producer.commit_transaction(60)
         self.position = last
         self.published += events
+        metrics.RELAY_EVENTS.inc(events)
+        metrics.RELAY_TRANSACTIONS.inc()
+        metrics.RELAY_POSITION.set(last)
         if self.on_batch is not None:
             self.on_batch(events, last)
         log.info("relay published %d events up to position %d", self.published, last)

@@ -2,7 +2,9 @@
 
 POST /cpisquery (or /) with a SOAP envelope holding QUPC_IN000006GB01; the optional header
 IsUnscheduledAccessEvent: false asks for a silent read (honoured for scheduled care only).
-GET /health answers ok.
+GET /health answers ok; GET /ready checks the event store; GET /metrics (Prometheus: queries
+by outcome, their latency; across workers through PROMETHEUS_MULTIPROC_DIR, which `cpis
+serve --workers N` sets).
 
 Mutual TLS by default: a client certificate signed by the configured CA, whose subject CN
 the endpoint registry maps to an ASID (adapters/hl7v3/query_service.py). Plain HTTP only
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import socket
 import ssl
 import time
@@ -32,9 +35,10 @@ from typing import Any
 
 import h11
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
@@ -42,6 +46,9 @@ from uvicorn.supervisors import Multiprocess
 from adapters.hl7v3.query_service import Caller, Hl7QueryService
 from adapters.hl7v3.replies import Reply
 from streams.gc_tuning import fewer_collections
+from streams.ops import checks
+from streams.ops.endpoint import Check, readiness
+from streams.ops.metrics import QUERIES, QUERY_SECONDS
 from streams.settings import HttpLimits, Tls
 
 log = logging.getLogger("cpis.serve")
@@ -113,7 +120,7 @@ def app_from_env() -> Starlette:
     settings = load_settings()
     app = build_application(settings)
     return build_http_app(build_query_service(settings, app), settings.http_limits,
-                          on_close=app.close)
+                          on_close=app.close, checks={"event store": checks.event_store(app)})
 
 
 async def _bounded_body(request: Request, max_bytes: int, limits: HttpLimits,
@@ -139,7 +146,8 @@ async def _bounded_body(request: Request, max_bytes: int, limits: HttpLimits,
 
 
 def build_http_app(service: Hl7QueryService, limits: HttpLimits = DEFAULT_LIMITS,
-                   on_close: Callable[[], None] = lambda: None) -> Starlette:
+                   on_close: Callable[[], None] = lambda: None,
+                   checks: dict[str, Check] | None = None) -> Starlette:
     async def query(request: Request) -> Response:
         started = time.perf_counter()
         body = await _bounded_body(request, service.max_bytes, limits, started)
@@ -153,6 +161,14 @@ def build_http_app(service: Hl7QueryService, limits: HttpLimits = DEFAULT_LIMITS
 
     async def health(_: Request) -> Response:
         return PlainTextResponse("ok")
+
+    async def ready(_: Request) -> Response:
+        passed, found = readiness(checks or {})
+        return JSONResponse({"status": "ready" if passed else "not ready", "checks": found},
+                            status_code=200 if passed else 503)
+
+    async def metrics(_: Request) -> Response:
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -168,12 +184,26 @@ def build_http_app(service: Hl7QueryService, limits: HttpLimits = DEFAULT_LIMITS
         Route("/cpisquery", query, methods=["POST"]),
         Route("/", query, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
     ], lifespan=lifespan)
+
+
+def exposition() -> bytes:
+    """This process's metrics, or every worker's where they share PROMETHEUS_MULTIPROC_DIR."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return generate_latest(registry)
 
 
 def _log_request(request: Request, status: int, outcome: str, started: float,
                  reply: Reply | None = None) -> None:
     sent = reply.sent if reply is not None else None
+    kind, _, reason = outcome.partition(":")
+    QUERIES.labels(kind, reason.strip()[:60]).inc()
+    QUERY_SECONDS.observe(time.perf_counter() - started)
     log.info("query %s", outcome, extra={
         "status": status, "outcome": outcome,
         "latency_ms": round((time.perf_counter() - started) * 1000, 2),

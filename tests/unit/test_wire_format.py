@@ -78,3 +78,9 @@ def _body(schema: dict[str, object], record: dict[str, object]) -> bytes:
     out = io.BytesIO()
     fastavro.schemaless_writer(out, fastavro.parse_schema(schema), record)
     return out.getvalue()
+
+
+def test_prefetch_looks_up_every_current_schema_before_any_message() -> None:
+    wire, ids = wire_and_ids()
+    wire.prefetch()
+    assert {subject.split("-", 1)[1] for subject, _ in ids.ids} == set(wire.schemas.current)
