@@ -83,4 +83,4 @@ def _body(schema: dict[str, object], record: dict[str, object]) -> bytes:
 def test_prefetch_looks_up_every_current_schema_before_any_message() -> None:
     wire, ids = wire_and_ids()
     wire.prefetch()
-    assert {subject.split("-", 1)[1] for subject, _ in ids.ids} == set(wire.schemas.current)
+    assert {subject.rsplit("-", 1)[1] for subject, _ in ids.ids} == set(wire.schemas.current)
