@@ -197,6 +197,9 @@ class Settings:
             # one INSERT through a function: a big save (a 10,000-record upload) in
             # pipeline mode stalled client and server on each other
             "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            # a pooled connection is checked before use: after a PostgreSQL restart the
+            # dead ones are replaced at once, instead of failing a retry each
+            "POSTGRES_PRE_PING": "y",
             # ... which must still commit in notification-id order (see the recorder)
             "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         }

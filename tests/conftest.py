@@ -16,13 +16,13 @@ from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
 from tests.services import (
-    prometheus_server,
-    promtool,
     connect_home,
     fresh_schema,
     kafka_server,
     mesh_server,
     postgres_server,
+    prometheus_server,
+    promtool,
     registry_server,
     reset_mesh,
 )

@@ -30,6 +30,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 from eventsourcing.persistence import PersistenceError
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from streams.avro.stored import Outgoing
 from streams.avro.wire import RegistryUnavailableError
@@ -61,6 +62,22 @@ LINGER_MS = 20
 # what a broker or database restart raises; the relay starts again when it passes
 INTERRUPTIONS = (KafkaException, TimeoutError, PersistenceError, psycopg.OperationalError,
                  RegistryUnavailableError)
+
+
+class _StoppedError(Exception):
+    """Asked to stop while waiting to start again."""
+
+
+def _stop_if(stopped: bool) -> None:
+    if stopped:
+        raise _StoppedError
+
+
+def _interrupted(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    metrics.RELAY_INTERRUPTIONS.labels(type(error).__name__).inc()
+    log.warning("relay interrupted (%s: %s); starting again in %.1f s", type(error).__name__,
+                error, state.upcoming_sleep)
 
 
 class MessageTooLargeError(RuntimeError):
@@ -143,16 +160,17 @@ class Relay:
 
     def run(self, stop: Callable[[], bool] = lambda: False, until_caught_up: bool = False) -> int:
         """Publish until `stop()` (or, with until_caught_up, until nothing is left); start
-        again after an interruption."""
-        while True:
-            try:
-                return self._run_once(stop, until_caught_up)
-            except INTERRUPTIONS as error:
-                metrics.RELAY_INTERRUPTIONS.labels(type(error).__name__).inc()
-                log.warning("relay interrupted (%s: %s); starting again in %.0f s",
-                            type(error).__name__, error, self.config.retry_seconds)
-                if sleep_unless_stopped(self.config.retry_seconds, stop):
-                    return self.published
+        again after an interruption, waiting a growing, jittered while (at most
+        `retry_seconds`, so it is back within that of its dependency)."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(INTERRUPTIONS), reraise=True,
+            wait=wait_random_exponential(multiplier=0.1, max=self.config.retry_seconds),
+            sleep=lambda seconds: _stop_if(sleep_unless_stopped(seconds, stop)),
+            before_sleep=_interrupted)
+        try:
+            return retrying(self._run_once, stop, until_caught_up)
+        except _StoppedError:
+            return self.published
 
     def _run_once(self, stop: Callable[[], bool], until_caught_up: bool) -> int:
         try:
