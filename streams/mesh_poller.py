@@ -9,29 +9,39 @@ import logging
 from collections.abc import Callable
 
 from adapters.mesh.mailbox import Mailbox
+from adapters.mesh.upload_receiver import PollReport
 from streams.bootstrap import (
     build_application,
     build_notification_sender,
     build_upload_receiver,
 )
 from streams.gc_tuning import fewer_collections
+from streams.ops import checks, metrics
+from streams.ops.endpoint import serve_operations
 from streams.settings import Settings
 from streams.waiting import sleep_unless_stopped
 
 log = logging.getLogger("cpis.mesh")
 
 
-def run_mesh_poller(settings: Settings, stop: Callable[[], bool], once: bool = False) -> None:
+def run_mesh_poller(settings: Settings, stop: Callable[[], bool], once: bool = False,
+                    metrics_port: int | None = None) -> None:
     mailbox = Mailbox(settings.require_mesh())
     app = build_application(settings)
     try:
         receiver = build_upload_receiver(settings, app, mailbox)
         sender = build_notification_sender(settings, mailbox)
         sender.outbox.setup()
+        if metrics_port is not None:
+            serve_operations(settings.metrics_host, metrics_port, {
+                "event store": checks.event_store(app),
+                "views": checks.postgres(settings.postgres.conninfo()),
+                "mesh": checks.http(f"{settings.require_mesh().url}/health")})
         while not stop():
             with fewer_collections():  # a large upload makes objects by the hundred thousand
                 polled = receiver.poll_once()
             sent = sender.send_due()
+            count(polled, sent.sent, sent.failed)
             log.info("mesh: %d uploads (%d records, %d files refused, %d quarantined, %d "
                      "error reports) %s; notifications %d sent, %d failed", polled.uploads,
                      polled.records, polled.rejected_files, polled.quarantined, polled.reports,
@@ -42,3 +52,17 @@ def run_mesh_poller(settings: Settings, stop: Callable[[], bool], once: bool = F
     finally:
         mailbox.close()
         app.close()
+
+
+def count(polled: PollReport, sent: int, failed: int) -> None:
+    """A poll's uploads, records, quarantined messages and sends, in the metrics."""
+    for code, n in polled.by_code.items():
+        if code.startswith("CPF"):
+            metrics.UPLOADS.labels(code).inc(n)
+        else:
+            metrics.UPLOAD_RECORDS.labels(code).inc(n)
+    if polled.rejected_files:  # refused before reading: each answered CPF01
+        metrics.UPLOADS.labels("CPF01").inc(polled.rejected_files)
+    metrics.QUARANTINED.inc(polled.quarantined)
+    metrics.NOTIFICATIONS.labels("sent").inc(sent)
+    metrics.NOTIFICATIONS.labels("failed").inc(failed)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from adapters.mesh.quarantine import Quarantine
-from streams.cli.commands import STORE, VIEWS, Commands, command, json_flag
+from streams.cli.commands import STORE, VIEWS, Commands, command, json_flag, metrics_port
 from streams.cli.output import json_lines, table
 from streams.mesh_poller import run_mesh_poller
 from streams.settings import Settings
@@ -15,7 +15,7 @@ QUARANTINE = "CPIS_QUARANTINE_DIR (default CPIS_DATA_DIR/quarantine)"
 
 
 def mesh(settings: Settings, args: argparse.Namespace) -> int:
-    run_mesh_poller(settings, args.stop, args.once)
+    run_mesh_poller(settings, args.stop, args.once, args.metrics_port)
     return 0
 
 
@@ -53,6 +53,7 @@ def add_commands(commands: Commands) -> None:
          "CPIS_MESH_SHARED_KEY, CPIS_MESH_LA_MAILBOXES, CPIS_MESH_WORKFLOW_*, "
          "CPIS_MESH_POLL_SECONDS", QUARANTINE], mesh)
     poller.add_argument("--once", action="store_true", help="one round, then exit")
+    metrics_port(poller, 9312)
     kept = command(commands, "quarantine", "MESH messages CP-IS could not take",
                    "MESH messages that failed at some stage (download, read, file checks, "
                    "records, storage, reply), kept with their bytes after a CPF01 reply.",

@@ -35,6 +35,14 @@ PROJECTOR_LAG = Gauge("cpis_projector_lag_messages",
 DEAD_LETTERS = Counter("cpis_dead_letters", "Messages sent to the dead-letter topic",
                        ["reason"])
 
+UPLOADS = Counter("cpis_uploads", "LA upload files answered, by file code (CPF01-06)",
+                  ["file_code"])
+UPLOAD_RECORDS = Counter("cpis_upload_records", "LA upload records, by record code (CPR01-07)",
+                         ["record_code"])
+QUARANTINED = Counter("cpis_quarantined_messages", "MESH messages kept in the quarantine")
+NOTIFICATIONS = Counter("cpis_notifications_sent", "LA notification sends, by result",
+                        ["result"])
+
 QUERIES = Counter("cpis_queries", "HL7 queries answered, by outcome and refusal reason",
                   ["outcome", "reason"])
 QUERY_SECONDS = Histogram("cpis_query_seconds", "Time to answer an HL7 query",
