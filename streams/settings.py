@@ -28,6 +28,8 @@ CPIS_MESH_WORKFLOW_UPLOAD, _UPLOAD_ACK, _ACCESS, _INACTIVE   MESH workflow ids
 CPIS_MESH_POLL_SECONDS  seconds between inbox polls (default 60)
 CPIS_SCHEMA_REGISTRY_URL  a schema registry's Confluent API: the topics' schema ids
                         (infra/registry.sh)
+CPIS_TOPIC_PARTITIONS, CPIS_TOPIC_REPLICATION, CPIS_MIN_INSYNC_REPLICAS   how topics are
+                        made (default 3, 3, 2; copies at most the brokers there are)
 CPIS_METRICS_HOST       where the long-running processes serve /metrics, /health and /ready
                         (default 127.0.0.1; each process has a --metrics-port)
 CPIS_NOTIFICATION_RETENTION_DAYS  days a sent LA notification stays in the la_notifications
@@ -48,6 +50,7 @@ from adapters.mesh.mailbox import MeshSettings
 from adapters.mesh.notification_sender import RETENTION
 from adapters.mesh.workflows import LaMailboxes, Workflows
 from domain.model.limits import AccessWindow, Limits
+from streams.kafka.admin import TopicLayout
 
 EVENT_STORES = ("sqlite", "postgres", "memory")
 LOG_FORMATS = ("json", "text")
@@ -126,6 +129,7 @@ class Settings:
     notification_retention: timedelta = RETENTION  # a sent notification's row in the view
     schema_registry_url: str = ""
     metrics_host: str = "127.0.0.1"
+    topic_layout: TopicLayout = field(default_factory=TopicLayout)
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -262,6 +266,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limits=_limits(env),
         schema_registry_url=env.get("CPIS_SCHEMA_REGISTRY_URL", ""),
         metrics_host=env.get("CPIS_METRICS_HOST", "127.0.0.1"),
+        topic_layout=TopicLayout(_positive(env, "CPIS_TOPIC_PARTITIONS", 3),
+                                 _positive(env, "CPIS_TOPIC_REPLICATION", 3),
+                                 _positive(env, "CPIS_MIN_INSYNC_REPLICAS", 2)),
         notification_retention=timedelta(days=_positive(
             env, "CPIS_NOTIFICATION_RETENTION_DAYS", RETENTION.days)),
         log_format=env.get("CPIS_LOG_FORMAT", "json"),

@@ -67,13 +67,15 @@ def synthetic_nhs_numbers(count: int, start: int = 0) -> list[NhsNumber]:
     return found
 
 
-def populate(app: object, children: int, accesses_each: int = 2) -> list[NhsNumber]:
-    """Plans from two LAs and some accesses for `children` synthetic NHS numbers."""
+def populate(app: object, children: int, accesses_each: int = 2, start: int = 0
+             ) -> list[NhsNumber]:
+    """Plans from two LAs and some accesses for `children` synthetic NHS numbers (from the
+    `start`th, for more children on a later call)."""
     from domain.application.app import CpisApplication
     from domain.application.queries import QueryRequest
 
     assert isinstance(app, CpisApplication)
-    numbers = synthetic_nhs_numbers(children)
+    numbers = synthetic_nhs_numbers(children, start=start)
     for n, nhs in enumerate(numbers):
         app.upload_plan(nhs, plan(la=LA_A if n % 2 else LA_B), UPLOAD)
         for a in range(accesses_each):  # a minute apart, up to the app's clock

@@ -83,7 +83,7 @@ def pds_import(settings: Settings, args: argparse.Namespace) -> int:
 def pds_publish(settings: Settings, args: argparse.Namespace) -> int:
     changes, bad = _changes(args.file)
     topics = topics_of(settings)
-    ensure_topics(settings.require_kafka(), topics)
+    ensure_topics(settings.require_kafka(), topics, settings.topic_layout)
     count = publish_changes(settings.kafka_bootstrap, build_wire_format(settings), changes)
     log.info("published %d changes to %s (%d unreadable rows)", count, topics.pds_changes,
              len(bad))
@@ -92,7 +92,7 @@ def pds_publish(settings: Settings, args: argparse.Namespace) -> int:
 
 def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
     topics = topics_of(settings)
-    ensure_topics(settings.require_kafka(), topics)
+    ensure_topics(settings.require_kafka(), topics, settings.topic_layout)
     app = build_application(settings)
     try:
         follower = PdsFeedFollower(app, settings.kafka_bootstrap, build_topic_schemas(settings),

@@ -39,13 +39,13 @@ log = logging.getLogger("cpis")
 
 def topics(settings: Settings, _: argparse.Namespace) -> int:
     found = topics_of(settings)
-    ensure_topics(settings.require_kafka(), found)
+    ensure_topics(settings.require_kafka(), found, settings.topic_layout)
     print("\n".join(found.all()))
     return 0
 
 
 def relay(settings: Settings, args: argparse.Namespace) -> int:
-    ensure_topics(settings.require_kafka(), topics_of(settings))
+    ensure_topics(settings.require_kafka(), topics_of(settings), settings.topic_layout)
     app = build_application(settings)
     try:
         running = build_relay(settings, app, batch_size=args.batch_size,
@@ -62,7 +62,7 @@ def relay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def project(settings: Settings, args: argparse.Namespace) -> int:
-    ensure_topics(settings.require_kafka(), topics_of(settings))
+    ensure_topics(settings.require_kafka(), topics_of(settings), settings.topic_layout)
     projector = build_projector(settings, batch_size=args.batch_size, instance=args.instance)
     outbox = build_outbox(settings)
     outbox.setup()  # its delivery tables, read by the metrics before the sender makes them
@@ -80,7 +80,7 @@ def stream_checks(settings: Settings) -> dict[str, Check]:
 
 
 def replay_views(settings: Settings, args: argparse.Namespace) -> int:
-    ensure_topics(settings.require_kafka(), topics_of(settings))
+    ensure_topics(settings.require_kafka(), topics_of(settings), settings.topic_layout)
     next_report = [args.progress_every]
 
     def progress(done: int) -> None:

@@ -3,7 +3,9 @@ UploadProcessed event."""
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # public, not in __all__
@@ -19,14 +21,38 @@ from streams.kafka.topics import PARTITIONS, Topics
 
 # the largest message the relay produces: an UploadProcessed event holds every record's
 # outcome (domain/uploads.py MAX_RECORDS bounds it under this); Kafka's default is 1 MB
+log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 LARGE = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 
-def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None:
+@dataclass(frozen=True)
+class TopicLayout:
+    """How topics are made (CPIS_TOPIC_PARTITIONS, CPIS_TOPIC_REPLICATION,
+    CPIS_MIN_INSYNC_REPLICAS): on a cluster, three copies of each partition and two in sync
+    for a write to count, so one broker lost loses nothing and stops nothing."""
+
+    partitions: int = PARTITIONS
+    replication: int = 3
+    min_insync: int = 2
+
+    def on(self, brokers: int) -> TopicLayout:
+        """The layout a cluster of `brokers` can hold: no more copies than brokers."""
+        replication = min(self.replication, brokers)
+        return TopicLayout(self.partitions, replication, min(self.min_insync, replication))
+
+
+def ensure_topics(bootstrap: str, topics: Topics, layout: TopicLayout = TopicLayout(),
+                  timeout: float = 30.0) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = [_new_topic(name, topics) for name in topics.all() if name not in existing]
+    metadata = admin.list_topics(timeout=timeout)
+    existing = set(metadata.topics)
+    held = layout.on(len(metadata.brokers))
+    wanted = [_new_topic(name, topics, held) for name in topics.all() if name not in existing]
+    if wanted and held != layout:
+        log.warning("%d broker(s): topics made with %d copies, %d in sync, not %d and %d",
+                    len(metadata.brokers), held.replication, held.min_insync,
+                    layout.replication, layout.min_insync)
     created = set()
     if wanted:
         for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
@@ -40,10 +66,13 @@ def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None
         _allow_large_messages(admin, topics.uploads, timeout)  # the larger limit
 
 
-def _new_topic(name: str, topics: Topics) -> NewTopic:
+def _new_topic(name: str, topics: Topics, layout: TopicLayout) -> NewTopic:
+    insync = {"min.insync.replicas": str(layout.min_insync)}
     if name == topics.relay_position:
-        return NewTopic(name, 1, 1, config={"cleanup.policy": "compact"})
-    return NewTopic(name, PARTITIONS, 1, config=LARGE if name == topics.uploads else {})
+        return NewTopic(name, 1, layout.replication,
+                        config={"cleanup.policy": "compact", **insync})
+    return NewTopic(name, layout.partitions, layout.replication,
+                    config={**insync, **(LARGE if name == topics.uploads else {})})
 
 
 def _allow_large_messages(admin: AdminClient, topic: str, timeout: float) -> None:
