@@ -20,6 +20,7 @@ from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 from streams.avro.schemas import AvroError, AvroSchemas
 from streams.avro.wire import WireFormat
+from streams.ops import metrics
 from streams.kafka.topics import Topics
 from streams.projection.projector import KafkaDeadLetters, as_message
 from streams.projection.writer import Consumed
@@ -96,8 +97,10 @@ class PdsFeedFollower:
                 change = decode_change(self.registry, message.value or b"")
                 if apply_identity_change(self.app, change):
                     self.applied += 1
+                    metrics.IDENTITY_CHANGES.labels("applied").inc()
                 else:
                     self.ignored += 1
+                    metrics.IDENTITY_CHANGES.labels("not held").inc()
             except (AvroError, DomainError, ValueError) as error:
                 self.dead_letters.send(message, f"{type(error).__name__}: {error}")
         self.dead_letters.flush()

@@ -18,8 +18,10 @@ from streams.bootstrap import (
     build_wire_format,
     topics_of,
 )
-from streams.cli.commands import KAFKA, STORE, Commands, command
+from streams.cli.commands import KAFKA, STORE, Commands, command, metrics_port
 from streams.kafka.admin import ensure_topics
+from streams.ops import checks
+from streams.ops.endpoint import serve_operations
 from streams.pds_feed import PdsFeedFollower, publish_changes
 from streams.settings import Settings, SettingsError
 
@@ -94,6 +96,9 @@ def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
     topics = topics_of(settings)
     ensure_topics(settings.require_kafka(), topics, settings.topic_layout)
     app = build_application(settings)
+    serve_operations(settings.metrics_host, args.metrics_port, {
+        "event store": checks.event_store(app), "kafka": checks.kafka(settings.require_kafka()),
+        "schema registry": checks.registry(settings.require_schema_registry())})
     try:
         follower = PdsFeedFollower(app, settings.kafka_bootstrap, build_topic_schemas(settings),
                                    topics, f"{settings.topic_prefix}cpis-pds-feed")
@@ -125,5 +130,6 @@ def add_commands(commands: Commands) -> None:
                      "Consume the PDS feed topic and apply each change; one that cannot be "
                      "read goes to the dead-letter topic. Runs until stopped.",
                      [STORE, KAFKA], pds_follow)
+    metrics_port(follow, 9313)
     follow.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                         help="exit after this long with nothing to consume (default: never)")

@@ -43,6 +43,9 @@ QUARANTINED = Counter("cpis_quarantined_messages", "MESH messages kept in the qu
 NOTIFICATIONS = Counter("cpis_notifications_sent", "LA notification sends, by result",
                         ["result"])
 
+IDENTITY_CHANGES = Counter("cpis_identity_changes", "PDS identity changes from the feed, by "
+                           "result (applied, or for a number CP-IS does not hold)", ["result"])
+
 QUERIES = Counter("cpis_queries", "HL7 queries answered, by outcome and refusal reason",
                   ["outcome", "reason"])
 QUERY_SECONDS = Histogram("cpis_query_seconds", "Time to answer an HL7 query",
