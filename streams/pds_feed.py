@@ -20,8 +20,8 @@ from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 from streams.avro.schemas import AvroError, AvroSchemas
 from streams.avro.wire import WireFormat
-from streams.ops import metrics
 from streams.kafka.topics import Topics
+from streams.ops import metrics
 from streams.projection.projector import KafkaDeadLetters, as_message
 from streams.projection.writer import Consumed
 from streams.waiting import IdleClock
