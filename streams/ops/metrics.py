@@ -20,6 +20,9 @@ from adapters.views.outbox import NotificationOutbox
 
 log = logging.getLogger(__name__)
 
+RETRIES = Counter("cpis_retries", "Waits for a dependency to come back, by what was waited for",
+                  ["dependency"])
+
 RELAY_EVENTS = Counter("cpis_relay_published_events", "Events the relay published")
 RELAY_TRANSACTIONS = Counter("cpis_relay_transactions", "Kafka transactions the relay committed")
 RELAY_INTERRUPTIONS = Counter("cpis_relay_interruptions",

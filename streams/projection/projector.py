@@ -32,7 +32,8 @@ from streams.avro.schemas import AvroSchemas
 from streams.avro.wire import RegistryUnavailableError
 from streams.gc_tuning import fewer_collections
 from streams.kafka.topics import Topics
-from streams.ops import metrics
+from streams.ops import checks, metrics
+from streams.ops.retrying import until_up
 from streams.projection.writer import Consumed, apply_messages
 from streams.waiting import IdleClock
 
@@ -123,15 +124,12 @@ class Projector:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Seek each assigned partition to the offset stored with the views (waiting for
         PostgreSQL should it be away: a raise here would end the projector)."""
-        while True:
-            try:
-                with self.store.connect() as conn:
-                    self.generation = self.store.active_generation(conn)
-                    stored = self.store.offsets(conn, self.generation)
-                break
-            except psycopg.OperationalError as error:
-                log.warning("view store unavailable on assignment (%s); retrying", error)
-                time.sleep(1.0)
+        def stored_offsets() -> dict[tuple[str, int], int]:
+            with self.store.connect() as conn:
+                self.generation = self.store.active_generation(conn)
+                return self.store.offsets(conn, self.generation)
+
+        stored = until_up("view store", stored_offsets, (psycopg.OperationalError,))
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
         self.assigned = partitions
@@ -194,23 +192,27 @@ class Projector:
         try:
             self._apply(conn, batch)
         except (psycopg.OperationalError, RegistryUnavailableError) as error:
-            log.warning("view store or schema registry unavailable (%s); retrying from "
+            log.warning("view store or schema registry unavailable (%s); going on from the "
                         "stored offsets", error)
             conn.close()
-            time.sleep(1.0)
-            conn = self._reconnect()
+            conn = until_up("view store and schema registry", self._reconnect,
+                            (psycopg.OperationalError, OSError))
         return conn
 
     def _reconnect(self) -> psycopg.Connection[dict[str, object]]:
-        while True:
-            try:
-                conn = self.store.connect()
-                with conn.transaction():
-                    self._reseek(conn, self.store.active_generation(conn))
-                return conn
-            except psycopg.OperationalError as error:
-                log.warning("view store still unavailable: %s", error)
-                time.sleep(1.0)
+        """A new connection, the consumer put back at the views' stored offsets (the
+        registry checked too: a batch failed on it)."""
+        conn = self.store.connect()
+        try:
+            with conn.transaction():
+                self._reseek(conn, self.store.active_generation(conn))
+            texts = self.registry.registry
+            if texts is not None and texts.url.startswith("http"):
+                checks.registry(texts.url)()  # raises (an OSError) while it is away
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _measure_lag(self) -> None:
         """Each assigned partition's high watermark less the next offset to apply: the high
