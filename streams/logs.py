@@ -15,6 +15,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+PROCESS = {"name": "cpis"}  # the command this process runs, on every line (configure_logging)
 _NHS_NUMBER = re.compile(r"(?<![\d-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\d-])")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -36,6 +37,7 @@ class MaskedJsonFormatter(JsonFormatter):
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         log_data.pop("color_message", None)  # uvicorn's copy of the message for a terminal
+        log_data.setdefault("process", PROCESS["name"])
         return log_data
 
 
@@ -71,5 +73,9 @@ def log_config(log_format: str = "json", level: str = "INFO") -> dict[str, Any]:
     }
 
 
-def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
+def configure_logging(log_format: str = "json", level: str = "INFO",
+                      process: str | None = None) -> None:
+    """Log lines as configured; each names `process` (the command run), where given."""
+    if process is not None:
+        PROCESS["name"] = process
     logging.config.dictConfig(log_config(log_format, level))

@@ -141,7 +141,7 @@ class UploadReceiver:
             self._refuse(message, Refused(error.stage, error.detail, taken.sequence,
                                           taken.local_authority), report)
             return
-        self._count(outcome, report)
+        self._count(outcome, report, message.message_id)
         if outcome.file_code is FileCode.CPF01:
             self._quarantine(message.message_id, message.sender, message.data,
                              Refused("file checks", outcome.detail), report)
@@ -170,7 +170,9 @@ class UploadReceiver:
         """Answer CPF01 with the reason, and keep the message in the quarantine."""
         report.rejected_files += 1
         log.warning("upload %s from %s refused at %s: %s", message.message_id, message.sender,
-                    refused.stage, refused.reason)
+                    refused.stage, refused.reason, extra={
+                        "mesh_message_id": message.message_id,
+                        "file_sequence": refused.sequence, "stage": refused.stage})
         self._quarantine(message.message_id, message.sender, message.data, refused, report)
         la = refused.local_authority or unknown_local_authority(
             self.la_mailboxes.ods_of(message.sender) or "UNKNOWN")
@@ -182,14 +184,16 @@ class UploadReceiver:
         self.quarantine.keep(message_id, sender, refused.stage, refused.reason, data,
                              self.clock())
 
-    def _count(self, outcome: UploadOutcome, report: PollReport) -> None:
+    def _count(self, outcome: UploadOutcome, report: PollReport, mesh_message_id: str) -> None:
         report.uploads += 1
         report.records += len(outcome.records)
         for key in [outcome.file_code.name, *(r.code.name for r in outcome.records)]:
             report.by_code[key] = report.by_code.get(key, 0) + 1
         log.info("upload file #%d: %s, %d records (%d uploaded, %d rejected)",
                  outcome.sequence, outcome.file_code.name, len(outcome.records),
-                 outcome.successful, outcome.failed)
+                 outcome.successful, outcome.failed, extra={
+                     "mesh_message_id": mesh_message_id, "file_sequence": outcome.sequence,
+                     "file_code": outcome.file_code.name})
 
     def _reply(self, message: InboundMessage, outcome: UploadOutcome,
                la: LocalAuthority) -> str:

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"cpis: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, f"cpis {args.command}")
     try:
         return int(args.handler(settings, args))
     except BrokenPipeError:  # a report piped into `head`: the reader has what it wanted

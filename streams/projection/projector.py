@@ -64,7 +64,9 @@ class KafkaDeadLetters:
 
     def send(self, message: Consumed, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", message.topic, message.partition,
-                    message.offset, reason)
+                    message.offset, reason, extra={
+                        "kafka_topic": message.topic, "kafka_partition": message.partition,
+                        "kafka_offset": message.offset, "reason": reason})
         metrics.DEAD_LETTERS.labels(reason.split(":", 1)[0]).inc()
         self.producer.produce(self.topic, key=message.key, value=message.value, headers=[
             ("cpis-dlq-reason", reason.encode()),
