@@ -141,9 +141,19 @@ broker.heartbeat.interval.ms=1000
 PROPS
 }
 
+cluster_alive() {  # every node of the running cluster is up
+  local pidfile
+  for pidfile in "$cluster"/node*/pid; do
+    [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || return 1
+  done
+}
+
 cluster_start() {  # cluster_start N
   local n=${1:-3} ports=() node id bootstrap=""
-  if [ -f "$cluster/env" ]; then . "$cluster/env"; log "cluster already at $CPIS_KAFKA_CLUSTER_BOOTSTRAP"; return 0; fi
+  if [ -f "$cluster/env" ] && cluster_alive; then
+    . "$cluster/env"; log "cluster already at $CPIS_KAFKA_CLUSTER_BOOTSTRAP"; return 0
+  fi
+  [ -f "$cluster/env" ] && cluster_stop  # a node of it is down (a test killed it): afresh
   fetch_jars
   rm -rf "$cluster" && mkdir -p "$cluster"
   cp "$state/log4j2.properties" "$cluster/" 2>/dev/null || printf 'rootLogger.level=WARN\n' >"$cluster/log4j2.properties"

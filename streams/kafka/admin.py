@@ -75,9 +75,17 @@ def _new_topic(name: str, topics: Topics, layout: TopicLayout) -> NewTopic:
                     config={**insync, **(LARGE if name == topics.uploads else {})})
 
 
+def _passing(error: KafkaError) -> bool:
+    """An error that trying again can get past."""
+    return bool(error.retriable()) or error.code() in (
+        KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+        KafkaError.REQUEST_TIMED_OUT, KafkaError.NOT_CONTROLLER)
+
+
 def _allow_large_messages(admin: AdminClient, topic: str, timeout: float) -> None:
-    """Set the uploads topic's limit; a topic another process has only just made may be
-    unknown to the broker for a moment (two services starting together), so that is retried."""
+    """Set the uploads topic's limit. Retried: a topic another process has only just made may
+    be unknown to the broker for a moment (two services starting together), and a broker of
+    a cluster may be away (its requests fail until the others take over)."""
     entries = [ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
                for key, value in LARGE.items()]
     resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
@@ -89,7 +97,6 @@ def _allow_large_messages(admin: AdminClient, topic: str, timeout: float) -> Non
             future.result()
             return
         except KafkaException as error:
-            unknown = error.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
-            if not unknown or time.monotonic() > deadline:
+            if not _passing(error.args[0]) or time.monotonic() > deadline:
                 raise
         time.sleep(0.2)

@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from adapters.views.postgres import PostgresViewStore
 from domain.application.app import CpisApplication
 from streams.bootstrap import (
     build_application,
@@ -60,6 +61,11 @@ def on_cluster(stream_settings: Settings, cluster: str) -> Settings:
     return settings
 
 
+def accesses(store: PostgresViewStore) -> int:
+    with store.views() as views:
+        return len(views.accesses())
+
+
 def copies(bootstrap: str, topic: str) -> set[int]:
     partitions = AdminClient({"bootstrap.servers": bootstrap}).list_topics(
         topic, timeout=30).topics[topic].partitions
@@ -70,23 +76,21 @@ def test_killing_a_broker_mid_stream_loses_nothing(on_cluster: Settings) -> None
     topics = topics_of(on_cluster)
     assert copies(on_cluster.kafka_bootstrap, topics.accesses) == {3}
     app: CpisApplication = build_application(on_cluster)
+    store = build_view_store(on_cluster)
+    store.setup()
     quiet = {"CPIS_LOG_LEVEL": "WARNING"}
     try:
         with running(on_cluster, "project", "--metrics-port", "0", extra=quiet), \
                 running(on_cluster, "relay", "--metrics-port", "0", extra=quiet):
             for round_ in range(ROUNDS):
-                if round_ == 2:
+                if round_ == 2:  # mid-stream: once the first rounds have reached the views
+                    eventually(lambda: accesses(store) > 0, "the pipeline to start")
                     kafka_script("cluster-kill", "2")
                 # uploads and queries go on: the query service needs no broker
                 populate(app, children=CHILDREN, accesses_each=ACCESSES,
-                         start=round_ * CHILDREN)
-            store = build_view_store(on_cluster)
+                         start=round_ * CHILDREN * 2)  # candidates apart: no number twice
 
-            def caught_up() -> bool:
-                with store.views() as views:
-                    return len(views.accesses()) == ROUNDS * CHILDREN * ACCESSES
-
-            eventually(caught_up, seconds=180)
+            eventually(lambda: accesses(store) == ROUNDS * CHILDREN * ACCESSES, seconds=180)
         stored = Counter(n.topic for n in app.recorder.select_notifications(1, 100_000))
     finally:
         app.close()
