@@ -29,7 +29,7 @@ from typing import Any
 from psycopg import sql
 
 from adapters.views.pg_rows import by_partition, notification_row, topic_key
-from adapters.views.postgres import Conn, PostgresViewStore
+from adapters.views.postgres import SETUP_LOCK, Conn, PostgresViewStore
 from domain.model.notifications import NotificationDue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -198,6 +198,9 @@ class NotificationOutbox:
     def setup(self) -> None:
         self.store.setup()
         with self.store.connect() as conn:
+            # the projector and the MESH sender both set up, often at once: CREATE ... IF NOT
+            # EXISTS alone races in PostgreSQL's catalogue (a unique violation)
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             conn.execute(sql.SQL(DELIVERY_DDL).format(**self._ids()))
 
     def due(self, now: datetime, limit: int = 100) -> DueBatch:

@@ -35,6 +35,7 @@ from domain.model.notifications import NotificationDue
 from domain.model.plans import Plan, PlanType
 
 Conn = psycopg.Connection[dict[str, object]]
+SETUP_LOCK = 4242  # advisory lock every process setting up the views' tables holds
 VIEW_TABLES = ("current_plans", "access_history", "la_notifications")
 
 DDL = """
@@ -111,7 +112,7 @@ class PostgresViewStore:
     def setup(self) -> int:
         """Create the schema, generation 1 and the public views if absent; return active."""
         with self.connect() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(4242)")
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(self.schema)))
             conn.execute(sql.SQL(
