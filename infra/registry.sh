@@ -67,7 +67,10 @@ start() {
   jar=$(find "$dist" -name quarkus-run.jar | head -1)
   [ -n "$jar" ] || die "no quarkus-run.jar in $dist"
   : >"$state/registry.log"
-  (cd "$(dirname "$jar")" && nohup "$java" -Xmx256m \
+  # cd first: `cd && java &` would background a shell whose pid is not java's, and stop
+  # would leave java running
+  (cd "$(dirname "$jar")"
+   nohup "$java" -Xmx256m \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$mport" \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=postgresql \
