@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from streams.avro.wire import registry_client
 from streams.cli.schemas import register_all
 from streams.kafka.topics import Topics
 from streams.settings import Settings, load_settings
@@ -79,10 +80,7 @@ def register_schemas(settings: Settings) -> None:
     """The topics' schemas under this prefix, as `cpis schemas register` does (the relay
     looks their ids up); nothing without a registry."""
     if settings.schema_registry_url:
-        from confluent_kafka.schema_registry import SchemaRegistryClient
-
-        register_all(SchemaRegistryClient({"url": settings.schema_registry_url}),
-                     Topics(settings.topic_prefix))
+        register_all(registry_client(settings.schema_registry_url), Topics(settings.topic_prefix))
 
 
 PROBE_STEPS = 10_000_000

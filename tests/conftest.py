@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from domain.application.app import CpisApplication
+from streams.avro.wire import registry_client
 from streams.bootstrap import build_application, topics_of
 from streams.cli.schemas import register_all
 from streams.kafka.admin import ensure_topics
@@ -101,7 +101,7 @@ def stream_settings(postgres: PostgresSettings, kafka: str, schema_registry: str
             schema_registry_url=schema_registry,
         )
         ensure_topics(kafka, topics_of(settings))
-        register_all(SchemaRegistryClient({"url": schema_registry}), topics_of(settings))
+        register_all(registry_client(schema_registry), topics_of(settings))
         yield settings
 
 

@@ -24,6 +24,16 @@ if TYPE_CHECKING:  # imported when used: commands with no registry start without
 log = logging.getLogger(__name__)
 
 
+def registry_client(url: str) -> SchemaRegistryClient:
+    """confluent-kafka's client of the registry at `url`, its HTTP library's line per request
+    silenced."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    for name in ("httpx", "httpx2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return SchemaRegistryClient({"url": url})
+
+
 class RegistryUnavailableError(ConnectionError):
     """The schema registry did not answer: worth retrying, unlike a schema it has not got."""
 
@@ -51,11 +61,7 @@ class RegistryIds:
     @property
     def client(self) -> SchemaRegistryClient:
         if self._client is None:  # made on first use: after a fork, in the process using it
-            from confluent_kafka.schema_registry import SchemaRegistryClient
-
-            for name in ("httpx", "httpx2"):  # a line per request otherwise
-                logging.getLogger(name).setLevel(logging.WARNING)
-            self._client = SchemaRegistryClient({"url": self.url})
+            self._client = registry_client(self.url)
         return self._client
 
     def id_of(self, subject: str, text: str) -> int:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from streams.avro.landing import landing_tables
 from streams.avro.schemas import DEFAULT_AVRO_DIR
 from streams.avro.subjects import COMPATIBILITY, Subject, subjects
+from streams.avro.wire import registry_client
 from streams.bootstrap import topics_of
 from streams.cli.commands import Commands, command
 from streams.kafka.topics import Topics
@@ -28,11 +29,7 @@ REGISTRY = "CPIS_SCHEMA_REGISTRY_URL (the registry's Confluent-compatible API), 
 
 
 def _client(settings: Settings) -> SchemaRegistryClient:
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-
-    for name in ("httpx", "httpx2"):  # a line per request otherwise
-        logging.getLogger(name).setLevel(logging.WARNING)
-    return SchemaRegistryClient({"url": settings.require_schema_registry()})
+    return registry_client(settings.require_schema_registry())
 
 
 def register(settings: Settings, args: argparse.Namespace) -> int:

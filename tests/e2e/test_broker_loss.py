@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from adapters.views.postgres import PostgresViewStore
 from domain.application.app import CpisApplication
+from streams.avro.wire import registry_client
 from streams.bootstrap import (
     build_application,
     build_topic_schemas,
@@ -56,8 +56,7 @@ def cluster() -> Iterator[str]:
 def on_cluster(stream_settings: Settings, cluster: str) -> Settings:
     settings = replace(stream_settings, kafka_bootstrap=cluster)
     ensure_topics(cluster, topics_of(settings), settings.topic_layout)
-    register_all(SchemaRegistryClient({"url": settings.schema_registry_url}),
-                 topics_of(settings))
+    register_all(registry_client(settings.schema_registry_url), topics_of(settings))
     return settings
 
 
