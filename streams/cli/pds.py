@@ -97,8 +97,7 @@ def pds_follow(settings: Settings, args: argparse.Namespace) -> int:
     ensure_topics(settings.require_kafka(), topics, settings.topic_layout)
     app = build_application(settings)
     serve_operations(settings.metrics_host, args.metrics_port, {
-        "event store": checks.event_store(app), "kafka": checks.kafka(settings.require_kafka()),
-        "schema registry": checks.registry(settings.require_schema_registry())})
+        "event store": checks.event_store(app), **checks.streams(settings)})
     try:
         follower = PdsFeedFollower(app, settings.kafka_bootstrap, build_topic_schemas(settings),
                                    topics, f"{settings.topic_prefix}cpis-pds-feed")

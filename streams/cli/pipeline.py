@@ -26,7 +26,7 @@ from streams.cli.commands import (
 )
 from streams.kafka.admin import ensure_topics
 from streams.ops import checks, metrics
-from streams.ops.endpoint import Check, serve_operations
+from streams.ops.endpoint import serve_operations
 from streams.projection.projector import DEFAULT_INSTANCE
 from streams.projection.replay import BATCH_SIZE as REPLAY_BATCH
 from streams.projection.replay import ReplayStoppedError, replay
@@ -53,7 +53,7 @@ def relay(settings: Settings, args: argparse.Namespace) -> int:
         metrics.watch("relay lag", metrics.RelayLag(
             lambda: app.recorder.max_notification_id() or 0, lambda: running.position))
         serve_operations(settings.metrics_host, args.metrics_port, {
-            "event store": checks.event_store(app), **stream_checks(settings)})
+            "event store": checks.event_store(app), **checks.streams(settings)})
         count = running.run(stop=args.stop, until_caught_up=args.until_caught_up)
     finally:
         app.close()
@@ -68,15 +68,10 @@ def project(settings: Settings, args: argparse.Namespace) -> int:
     outbox.setup()  # its delivery tables, read by the metrics before the sender makes them
     metrics.watch("outbox", metrics.OutboxState(outbox))
     serve_operations(settings.metrics_host, args.metrics_port, {
-        "views": checks.postgres(settings.postgres.conninfo()), **stream_checks(settings)})
+        "views": checks.postgres(settings.postgres.conninfo()), **checks.streams(settings)})
     count = projector.run(stop=args.stop, idle_timeout=args.idle_exit)
     log.info("projector applied %d messages", count)
     return 0
-
-
-def stream_checks(settings: Settings) -> dict[str, Check]:
-    return {"kafka": checks.kafka(settings.require_kafka()),
-            "schema registry": checks.registry(settings.require_schema_registry())}
 
 
 def replay_views(settings: Settings, args: argparse.Namespace) -> int:

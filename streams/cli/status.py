@@ -61,13 +61,15 @@ def relay_lag(settings: Settings) -> Figures:
     return {"newest event": newest, "published": published, "lag": newest - published}
 
 
-def _watermarks(settings: Settings, partitions: list[TopicPartition]
+def _watermarks(settings: Settings, topics: tuple[str, ...]
                 ) -> dict[tuple[str, int], tuple[int, int]]:
+    """(low, high) of every partition the topics have (CPIS_TOPIC_PARTITIONS made them)."""
     consumer = Consumer({"bootstrap.servers": settings.require_kafka(),
                          "group.id": "cpis-status", "enable.auto.commit": False})
     try:
-        return {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=5)
-                for tp in partitions}
+        metadata = consumer.list_topics(timeout=5).topics
+        return {(t, p): consumer.get_watermark_offsets(TopicPartition(t, p), timeout=5)
+                for t in topics for p in metadata[t].partitions}
     finally:
         consumer.close()
 
@@ -77,8 +79,7 @@ def projector_lag(settings: Settings) -> Figures:
     with store.connect() as conn:
         generation = store.active_generation(conn)
         applied = store.offsets(conn, generation)
-    topics = topics_of(settings).record_events
-    ends = _watermarks(settings, [TopicPartition(t, p) for t in topics for p in range(3)])
+    ends = _watermarks(settings, topics_of(settings).record_events)
     behind = {f"{t}[{p}]": high - applied.get((t, p), 0) for (t, p), (_, high) in ends.items()}
     return {"generation": generation, "lag": sum(behind.values()),
             "behind": {k: v for k, v in behind.items() if v}}
@@ -92,8 +93,7 @@ def outbox(settings: Settings) -> Figures:
 
 
 def dead_letters(settings: Settings) -> Figures:
-    topic = topics_of(settings).dead_letter
-    ends = _watermarks(settings, [TopicPartition(topic, p) for p in range(3)])
+    ends = _watermarks(settings, (topics_of(settings).dead_letter,))
     return {"messages": sum(high - low for low, high in ends.values())}
 
 

@@ -10,6 +10,7 @@ from confluent_kafka.admin import AdminClient
 
 from domain.application.app import CpisApplication
 from streams.ops.endpoint import Check
+from streams.settings import Settings
 
 TIMEOUT = 2.0  # seconds a check may take: a scrape or a probe waits for it
 
@@ -45,3 +46,9 @@ def http(url: str) -> Check:
 
 def registry(url: str) -> Check:
     return http(f"{url}/subjects")
+
+
+def streams(settings: Settings) -> dict[str, Check]:
+    """What every process reading or writing topics needs: Kafka and the schema registry."""
+    return {"kafka": kafka(settings.require_kafka()),
+            "schema registry": registry(settings.require_schema_registry())}
