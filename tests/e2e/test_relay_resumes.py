@@ -1,11 +1,11 @@
-"""After a PostgreSQL restart the relay publishes again within seconds of the database
-answering: pooled connections are checked before use (the dead ones replaced at once), and
-its retries wait a growing, jittered while of at most 2 s."""
+"""After a PostgreSQL restart under a running relay, it publishes again by itself. How soon
+is speed, measured nowhere here: pooled connections are checked before use
+(tests/unit/test_settings.py) and the waits between tries are capped at 2 s
+(tests/unit/test_relay_retries.py)."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 from domain.application.app import CpisApplication
 from streams.bootstrap import build_relay
@@ -15,11 +15,8 @@ from tests.e2e.test_command_to_views import eventually
 from tests.e2e.test_service_restarts import resend_until_stored
 from tests.services import restart_local_service
 
-BOUND = 6.0  # seconds: the retry cap (2 s), a new producer and a read; it took 10-11 s when
-# every pooled connection had to fail a retry of its own
 
-
-def test_the_relay_publishes_again_soon_after_postgres_returns(
+def test_the_relay_publishes_again_after_postgres_restarts(
     stream_settings: Settings, stream_app: CpisApplication
 ) -> None:
     first, second = synthetic_nhs_numbers(2, start=600)
@@ -32,12 +29,10 @@ def test_the_relay_publishes_again_soon_after_postgres_returns(
         stored = stream_app.recorder.max_notification_id() or 0
         eventually(lambda: relay.position >= stored, "the relay to publish the first plan")
         restart_local_service("postgres", down_seconds=3)  # back when this returns
-        back = time.monotonic()
         resend_until_stored(stream_app.upload_plan, second, plan(), UPLOAD)
         stored = stream_app.recorder.max_notification_id() or 0
         eventually(lambda: relay.position >= stored, "the relay to publish after the restart")
-        took = time.monotonic() - back
     finally:
         stop.set()
         running.join(30)
-    assert took < BOUND, f"the relay took {took:.1f} s to publish again"
+    assert not running.is_alive()

@@ -23,6 +23,7 @@ def test_postgres_is_chosen_by_settings() -> None:
     assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_PASSWORD"]) == (
         "db", "6543", "p")
+    assert env["POSTGRES_PRE_PING"] == "y"  # connections dead after a restart are replaced
 
 
 def test_memory_store_for_tests() -> None:
