@@ -12,6 +12,7 @@ registered stops with that command rather than publishing what readers cannot ch
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from streams.avro.schemas import HEADER, AvroSchemas, SchemaTexts
@@ -56,13 +57,11 @@ class RegistryIds:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._client: SchemaRegistryClient | None = None
 
-    @property
+    @cached_property
     def client(self) -> SchemaRegistryClient:
-        if self._client is None:  # made on first use: after a fork, in the process using it
-            self._client = registry_client(self.url)
-        return self._client
+        """Made on first use: after a fork, in the process that uses it."""
+        return registry_client(self.url)
 
     def id_of(self, subject: str, text: str) -> int:
         from confluent_kafka.schema_registry import Schema as RegistrySchema
