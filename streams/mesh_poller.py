@@ -8,8 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from requests import RequestException
+
 from adapters.mesh.mailbox import Mailbox
-from adapters.mesh.upload_receiver import PollReport
+from adapters.mesh.notification_sender import NotificationSender
+from adapters.mesh.upload_receiver import PollReport, UploadReceiver
+from domain.application.store import UNAVAILABLE
 from streams.bootstrap import (
     build_application,
     build_notification_sender,
@@ -18,6 +24,7 @@ from streams.bootstrap import (
 from streams.gc_tuning import fewer_collections
 from streams.ops import checks, metrics
 from streams.ops.endpoint import serve_operations
+from streams.ops.retrying import StoppedWaitingError, until_up
 from streams.settings import Settings
 from streams.waiting import sleep_unless_stopped
 
@@ -38,20 +45,45 @@ def run_mesh_poller(settings: Settings, stop: Callable[[], bool], once: bool = F
                 "views": checks.postgres(settings.postgres.conninfo()),
                 "mesh": checks.http(f"{settings.require_mesh().url}/health")})
         while not stop():
-            with fewer_collections():  # a large upload makes objects by the hundred thousand
-                polled = receiver.poll_once()
-            sent = sender.send_due()
-            count(polled, sent.sent, sent.failed)
-            log.info("mesh: %d uploads (%d records, %d files refused, %d quarantined, %d "
-                     "error reports) %s; notifications %d sent, %d failed", polled.uploads,
-                     polled.records, polled.rejected_files, polled.quarantined, polled.reports,
-                     polled.by_code or "", sent.sent, sent.failed)
             if once:
+                poll_round(receiver, sender, once=True)
+                break
+            try:
+                until_up("MESH or a store", lambda: poll_round(receiver, sender), AWAY, stop)
+            except StoppedWaitingError:
                 break
             sleep_unless_stopped(settings.mesh_poll_seconds, stop)
     finally:
         mailbox.close()
         app.close()
+
+
+class PollInterruptedError(Exception):
+    """MESH or the event store went away mid-round: the rest waits in the inbox."""
+
+
+# a round that meets one of these is tried again soon (jittered, capped back-off), not after
+# a whole poll interval, so the poller is back within seconds of its dependency
+AWAY = (PollInterruptedError, *UNAVAILABLE, PersistenceError, psycopg.OperationalError,
+        RequestException)
+
+
+def poll_round(receiver: UploadReceiver, sender: NotificationSender, once: bool = False
+               ) -> None:
+    """Take every upload in the inbox, then send the notifications that are due."""
+    with fewer_collections():  # a large upload makes objects by the hundred thousand
+        polled = receiver.poll_once()
+    sent = sender.send_due()
+    count(polled, sent.sent, sent.failed)
+    log.info("mesh: %d uploads (%d records, %d files refused, %d quarantined, %d "
+             "error reports) %s; notifications %d sent, %d failed", polled.uploads,
+             polled.records, polled.rejected_files, polled.quarantined, polled.reports,
+             polled.by_code or "", sent.sent, sent.failed)
+    if polled.interrupted and not once:
+        raise PollInterruptedError(polled.interrupted)
+    if polled.interrupted:
+        log.warning("MESH poll stopped: %s; the rest waits for the next poll",
+                    polled.interrupted)
 
 
 def count(polled: PollReport, sent: int, failed: int) -> None:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 
+import psycopg
 from confluent_kafka import Consumer, Producer
+from eventsourcing.persistence import PersistenceError
 
 from domain.application.app import CpisApplication
 from domain.application.identity import apply_identity_change
+from domain.application.store import UNAVAILABLE
 from domain.model.errors import DomainError
 from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
@@ -22,12 +26,14 @@ from streams.avro.schemas import AvroError, AvroSchemas
 from streams.avro.wire import WireFormat
 from streams.kafka.topics import Topics
 from streams.ops import metrics
+from streams.ops.retrying import StoppedWaitingError, until_up
 from streams.projection.projector import KafkaDeadLetters, as_message
 from streams.projection.writer import Consumed
 from streams.waiting import IdleClock
 
 log = logging.getLogger(__name__)
 SCHEMA = "uk.nhs.cpis.pds.IdentityChange"
+STORE_AWAY = (*UNAVAILABLE, PersistenceError, psycopg.OperationalError)
 
 
 def encode_change(registry: AvroSchemas, change: IdentityChange) -> bytes:
@@ -84,18 +90,24 @@ class PdsFeedFollower:
                          if m.error() is None]
                 if batch:
                     idle.busy()
-                    self._apply(batch)
+                    self._apply(batch, stop)
                 elif idle.idle_out(bool(self.consumer.assignment())):
                     break
+        except StoppedWaitingError:
+            log.info("PDS feed: stopped while the event store was away; the batch is taken "
+                     "again on the next start")
         finally:
             self.consumer.close()
         return self.applied
 
-    def _apply(self, batch: list[Consumed]) -> None:
+    def _apply(self, batch: list[Consumed], stop: Callable[[], bool]) -> None:
         for message in batch:
             try:
                 change = decode_change(self.registry, message.value or b"")
-                if apply_identity_change(self.app, change):
+                # the event store away: the change waits for it (applying one twice changes
+                # nothing), so the follower carries on within seconds of its return
+                if until_up("event store", partial(apply_identity_change, self.app, change),
+                            STORE_AWAY, stop):
                     self.applied += 1
                     metrics.IDENTITY_CHANGES.labels("applied").inc()
                 else:

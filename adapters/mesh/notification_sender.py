@@ -20,7 +20,7 @@ from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.notification_writer import NotificationContext, notification_message
 from adapters.mesh.workflows import LaMailboxes, Workflows
 from adapters.views.outbox import DueNotification, NotificationOutbox
-from domain.model.notifications import NotificationKind
+from domain.model.notifications import NotificationDue, NotificationKind
 
 log = logging.getLogger(__name__)
 BATCH = 500  # notifications read from the outbox at a time
@@ -84,8 +84,19 @@ class NotificationSender:
                 f"{'Access' if access else 'InactiveNHSNumber'}Notification.xml")
         except (MeshError, RequestException) as error:
             log.warning("notification %s to %s not sent (attempt %d): %s", n.notification_id,
-                        recipient, attempts, error)
+                        recipient, attempts, error, extra=_fields(n, recipient, attempts))
             self.outbox.mark_failed(n.notification_id, str(error), attempts, self.clock())
             return False
         self.outbox.mark_sent(n.notification_id, mesh_id, attempts)
+        log.info("notification %s sent to %s as MESH message %s", n.notification_id,
+                 recipient, mesh_id, extra=_fields(n, recipient, attempts)
+                 | {"mesh_message_id": mesh_id})
         return True
+
+
+def _fields(n: NotificationDue, recipient: str, attempts: int) -> dict[str, object]:
+    """What ties a send's log line to its cause: the notification, the event that made it
+    due (record and version), the local authority and its mailbox."""
+    return {"notification_id": n.notification_id, "record_id": str(n.record_id),
+            "record_version": n.version, "ods_code": n.ods_code, "mailbox": recipient,
+            "attempt": attempts}

@@ -63,6 +63,7 @@ class PollReport:
     quarantined: int = 0
     reports: int = 0
     by_code: dict[str, int] = field(default_factory=dict)
+    interrupted: str | None = None  # why the round ended early (MESH or the store away)
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,7 @@ class UploadReceiver:
             for message_id in self.mailbox.inbox():
                 self._take(message_id, report)
         except UNREACHABLE as error:
-            log.warning("MESH poll stopped: %s: %s; the rest waits for the next poll",
-                        type(error).__name__, error)
+            report.interrupted = f"{type(error).__name__}: {error}"
         return report
 
     def _take(self, message_id: str, report: PollReport) -> None:

@@ -1,6 +1,7 @@
 """`cpis status`: one screen for an operator - each dependency up or down, how far behind the
-relay and the projector are, the LA notification outbox, dead letters and quarantined MESH
-files. Each figure is read on its own: one dependency down leaves the others shown."""
+relay and the projector are, the LA notification outbox, dead letters, each LA's last upload
+and quarantined MESH files. Each figure is read on its own: one dependency down leaves the
+others shown."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 
 from adapters.mesh.quarantine import Quarantine
+from domain.application.upload_history import last_upload
 from streams.bootstrap import build_application, build_outbox, build_view_store, topics_of
 from streams.cli.commands import KAFKA, STORE, VIEWS, Commands, command, json_flag
 from streams.ops import checks
@@ -97,6 +99,22 @@ def dead_letters(settings: Settings) -> Figures:
     return {"messages": sum(high - low for low, high in ends.values())}
 
 
+def last_uploads(settings: Settings) -> Figures:
+    """Each configured LA's last upload: when, its file sequence and code, the FileResponse."""
+    app = build_application(settings, read_only=True)
+    try:
+        found: Figures = {}
+        for ods in settings.la_mailboxes.by_ods:
+            last = last_upload(app, ods)
+            found[ods] = "none" if last is None else (
+                f"{last.processed_at.isoformat(timespec='seconds')} file {last.sequence} "
+                f"{last.file_code} ({last.succeeded}/{last.records} records), FileResponse "
+                f"{last.response_message_id or 'not sent'}")
+        return found
+    finally:
+        app.close()
+
+
 def quarantined(settings: Settings) -> Figures:
     entries = Quarantine(settings.quarantine).entries()
     return {"files": len(entries), "folder": str(settings.quarantine)}
@@ -104,7 +122,8 @@ def quarantined(settings: Settings) -> Figures:
 
 LINES = (Line("dependencies", dependencies), Line("relay", relay_lag),
          Line("projector", projector_lag), Line("LA notifications", outbox),
-         Line("dead letters", dead_letters), Line("quarantined MESH messages", quarantined))
+         Line("dead letters", dead_letters), Line("last upload per LA", last_uploads),
+         Line("quarantined MESH messages", quarantined))
 
 
 def gather(settings: Settings) -> dict[str, Figures]:
@@ -134,7 +153,7 @@ def status(settings: Settings, args: argparse.Namespace) -> int:
 def add_commands(commands: Commands) -> None:
     sub = command(commands, "status", "the pipeline at a glance, for an operator",
                   "Each dependency up or down, relay and projector lag, LA notifications by "
-                  "delivery state with the oldest pending, dead letters, quarantined MESH "
-                  "messages. Exit 1 when something is down or unreadable.",
+                  "delivery state with the oldest pending, dead letters, each LA's last "
+                  "upload, quarantined MESH messages. Exit 1 when something is down or unreadable.",
                   [STORE, KAFKA, VIEWS, "CPIS_SCHEMA_REGISTRY_URL", "CPIS_MESH_URL"], status)
     json_flag(sub)

@@ -189,7 +189,8 @@ class Relay:
         self.encoder.wire.prefetch()
         self.position = read_committed_position(self.config)
         metrics.RELAY_POSITION.set(self.position)
-        log.info("relay starting after event-store position %d", self.position)
+        log.info("relay starting after event-store position %d", self.position,
+                 extra={"last_position": self.position})
         self.close()
         self.reader = BatchReader(self.encoder)
         return producer
@@ -253,14 +254,16 @@ class Relay:
         self._produce_when_queued(producer, (self.config.topics.relay_position,
                                              str(last).encode(), POSITION_KEY))
         producer.commit_transaction(60)
-        self.position = last
+        before, self.position = self.position, last
         self.published += events
         metrics.RELAY_EVENTS.inc(events)
         metrics.RELAY_TRANSACTIONS.inc()
         metrics.RELAY_POSITION.set(last)
         if self.on_batch is not None:
             self.on_batch(events, last)
-        log.info("relay published %d events up to position %d", self.published, last)
+        log.info("relay published %d events up to position %d", self.published, last,
+                 extra={"events": events, "after_position": before, "last_position": last,
+                        "transactional_id": self.config.transactional_id})
         return upcoming
 
     def _produce(self, producer: Producer, batch: Batch) -> None:
