@@ -50,6 +50,7 @@ from adapters.mesh.mailbox import MeshSettings
 from adapters.mesh.notification_sender import RETENTION
 from adapters.mesh.workflows import LaMailboxes, Workflows
 from domain.model.limits import AccessWindow, Limits
+from streams.console.config import ConsoleSettings, console_from_env
 from streams.kafka.admin import TopicLayout
 
 EVENT_STORES = ("sqlite", "postgres", "memory")
@@ -130,6 +131,7 @@ class Settings:
     schema_registry_url: str = ""
     metrics_host: str = "127.0.0.1"
     topic_layout: TopicLayout = field(default_factory=TopicLayout)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     def __post_init__(self) -> None:
         if self.event_store not in EVENT_STORES:
@@ -164,6 +166,13 @@ class Settings:
     @property
     def quarantine(self) -> Path:
         return self.quarantine_dir or self.data_dir / "quarantine"
+
+    def require_oidc(self) -> ConsoleSettings:
+        if not self.console.issuer or not self.console.client_secret:
+            raise SettingsError(
+                "CPIS_OIDC_ISSUER and CPIS_OIDC_CLIENT_SECRET are not set; start Keycloak with "
+                "infra/keycloak.sh start && . .infra/keycloak/env, or name your issuer")
+        return self.console
 
     def require_tls(self) -> Tls:
         if self.tls is None:
@@ -274,6 +283,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=env.get("CPIS_LOG_FORMAT", "json"),
         log_level=env.get("CPIS_LOG_LEVEL", "INFO").upper(),
         quarantine_dir=_path(env, "CPIS_QUARANTINE_DIR"),
+        console=console_from_env(env),
     )
 
 

@@ -314,6 +314,17 @@ class NotificationOutbox:
                              {str(r["status"]): int(str(r["n"])) for r in rows},
                              oldest if isinstance(oldest, datetime) else None)
 
+    def troubled(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest failed or undelivered notifications with their last error (the
+        operator console)."""
+        with self.store.connect() as conn:
+            rows = conn.execute(sql.SQL(
+                "SELECT notification_id, status, attempts, last_error, next_attempt_at, "
+                "updated_at FROM {t} WHERE status IN ('failed', 'undelivered') "
+                "ORDER BY updated_at DESC LIMIT %s").format(t=self._ids()["delivery"]),
+                (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
     def statuses(self) -> dict[str, str]:
         with self.store.connect() as conn:
             rows = conn.execute(sql.SQL("SELECT notification_id, status FROM {t}").format(

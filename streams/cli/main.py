@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from adapters.hl7v3.endpoints import EndpointRegistryError
 from domain.model.errors import DomainError
-from streams.cli import audit, demo, mesh, pds, pipeline, schemas, serving, status
+from streams.cli import audit, console, demo, mesh, pds, pipeline, schemas, serving, status
 from streams.logs import configure_logging
 from streams.relay.relay import MessageTooLargeError
 from streams.serve.http import ListenError
@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (demo.add_commands, serving.add_commands, serving.add_example_query,
                 mesh.add_commands, pipeline.add_commands, pds.add_commands, audit.add_commands,
-                schemas.add_commands, status.add_commands):
+                schemas.add_commands, status.add_commands, console.add_commands):
         add(commands)
     return root
 
