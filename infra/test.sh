@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: install, start the real services, lint, type-check, check layers,
+# The whole test suite: install, start the real services (and Keycloak and Debian's
+# chromium for the console's browser tests), lint, type-check, check layers,
 # then run every test (unit, integration against real services, end-to-end).
 #   infra/test.sh [pytest args...]
 # Services this script started are stopped again at the end.
@@ -9,7 +10,7 @@ cd "$CPIS_ROOT"
 
 infra/install.sh
 
-start_services postgres kafka mesh registry prometheus
+start_services postgres kafka mesh registry prometheus keycloak chromium
 infra/connect.sh fetch && . "$CPIS_INFRA/connect/env"  # jars only: the test starts its worker
 
 log "ruff";          .venv/bin/ruff check .

@@ -16,9 +16,11 @@ from streams.kafka.admin import ensure_topics
 from streams.settings import PostgresSettings, Settings
 from tests.builders import T0
 from tests.services import (
+    chromium_binary,
     connect_home,
     fresh_schema,
     kafka_server,
+    keycloak_issuer,
     mesh_server,
     postgres_server,
     prometheus_server,
@@ -148,9 +150,20 @@ def mesh(mesh_sandbox: tuple[str, str]) -> tuple[str, str]:
     return mesh_sandbox
 
 
+@pytest.fixture(scope="session")
+def keycloak() -> tuple[str, str]:
+    return keycloak_issuer()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    return chromium_binary()
+
+
 SERVICE_FIXTURES = {"postgres": "postgres", "kafka": "kafka", "mesh_sandbox": "mesh",
                     "schema_registry": "registry", "kafka_connect": "connect",
-                    "prometheus": "prometheus", "promtool_binary": "prometheus"}
+                    "prometheus": "prometheus", "promtool_binary": "prometheus",
+                    "keycloak": "keycloak", "chromium": "browser"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

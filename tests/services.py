@@ -230,3 +230,34 @@ def promtool() -> str:
         pytest.fail("promtool is not installed (Debian's prometheus package).\nInstall it "
                     f"with: {START_PROMETHEUS}", pytrace=False)
     return found
+
+
+START_KEYCLOAK = "infra/keycloak.sh start && . .infra/keycloak/env   (or run: infra/test.sh)"
+START_CHROMIUM = "infra/chromium.sh start && . .infra/chromium/env   (or run: infra/test.sh)"
+
+
+def keycloak_issuer() -> tuple[str, str]:
+    """(issuer, client secret) of the local Keycloak's cpis realm; failing, with how to
+    start it."""
+    import httpx
+
+    issuer = os.environ.get("CPIS_OIDC_ISSUER", "")
+    secret = os.environ.get("CPIS_OIDC_CLIENT_SECRET", "")
+    if not issuer or not secret:
+        pytest.fail("Keycloak is not configured: CPIS_OIDC_ISSUER is unset."
+                    f"\nStart it with: {START_KEYCLOAK}", pytrace=False)
+    try:
+        httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).raise_for_status()
+    except httpx.HTTPError as error:
+        pytest.fail(f"Keycloak is not reachable at {issuer} ({error}).\nStart it with: "
+                    f"{START_KEYCLOAK}", pytrace=False)
+    return issuer, secret
+
+
+def chromium_binary() -> str:
+    """Debian's chromium, which Playwright drives (it never downloads a browser)."""
+    binary = os.environ.get("CPIS_CHROMIUM", "")
+    if not binary or not Path(binary).is_file():
+        pytest.fail(f"chromium is not installed: CPIS_CHROMIUM is {binary or 'unset'}."
+                    f"\nInstall it with: {START_CHROMIUM}", pytrace=False)
+    return binary

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -67,7 +68,9 @@ class RequireOperator(BaseHTTPMiddleware):
             return await call_next(request)
         operator = operator_of(request, self.settings)
         if operator is None:
-            return RedirectResponse(request.url_for("login"), status_code=303)
+            asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"{request.url_for('login')}?{urlencode({'next': asked})}",
+                                    status_code=303)
         if self.settings.operator_role not in operator.roles:
             return self.render.TemplateResponse(request, "refused.html", {
                 "title": "Not allowed", "operator": None, "who": operator.username,

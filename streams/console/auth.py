@@ -54,6 +54,13 @@ def roles_in(claims: dict[str, Any], claim: str) -> frozenset[str]:
     return frozenset(str(role) for role in found) if isinstance(found, list) else frozenset()
 
 
+def safe_next(path: str | None) -> str:
+    """Where sign-in returns to: a path of the console, never another site."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
 class SignIn:
     def __init__(self, settings: ConsoleSettings) -> None:
         self.settings = settings
@@ -69,6 +76,7 @@ class SignIn:
 
     async def login(self, request: Request) -> Response:
         request.session.clear()
+        request.session["next"] = safe_next(request.query_params.get("next"))
         redirect: Response = await self.client.authorize_redirect(
             request, str(request.url_for("signed_in")))
         return redirect
@@ -82,6 +90,7 @@ class SignIn:
             return Response(f"Sign-in failed: {error.error}. Try again from /login.",
                             status_code=400, media_type="text/plain")
         claims = dict(token.get("userinfo") or {})
+        back = safe_next(request.session.get("next"))
         request.session.clear()
         request.session[SESSION_KEY] = {
             "subject": str(claims.get("sub", "")),
@@ -90,7 +99,7 @@ class SignIn:
             "roles": sorted(roles_in(claims, self.settings.roles_claim)),
             "signed_in_at": time.time()}
         request.session["id_token"] = token.get("id_token", "")
-        return RedirectResponse(request.url_for("home"), status_code=303)
+        return RedirectResponse(back, status_code=303)
 
     async def logout(self, request: Request) -> Response:
         """Ends the console's session, then the issuer's (its end-session endpoint)."""
