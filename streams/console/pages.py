@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -75,6 +75,8 @@ def accesses_page(console: Console, operator: Operator, request: Request) -> Con
     org = forms.ods_code(params.get("org"), required=False)
     report = reads_by_organisation(console.app, start, end, org)
     return {"start": start, "end": end, "org": org or "", "report": report,
+            "from_text": start.date().isoformat(),
+            "to_text": (end - timedelta(days=1)).date().isoformat(),
             "chart": {"labels": [r.ods_code for r in report.rows],
                       "accesses": [r.accesses for r in report.rows],
                       "silent": [r.silent_reads for r in report.rows],

@@ -18,6 +18,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from adapters.mesh.la_file import parse_la_file
+from adapters.pds.synthetic import SyntheticPds
+from bench.ingest import synthetic_file
 from domain.application import audit
 from domain.application.app import CpisApplication
 from domain.application.queries import QueryRequest
@@ -83,6 +86,8 @@ def history_with_a_merge(app: CpisApplication) -> datetime:
     between = datetime.now(UTC).replace(microsecond=0)
     time.sleep(1.2)
     app.merge(OLD, NEW, Provenance(Channel.PDS, message_id="PDS-FEED-1"))
+    app.process_upload(parse_la_file(synthetic_file(3)), "MESH-UPLOAD-1", SyntheticPds.load())
+    app.record_file_response("X26", "MESH-UPLOAD-1", "MESH-RESPONSE-1")
     assert between > now
     return between
 
@@ -215,3 +220,22 @@ def test_a_signed_out_user_is_sent_to_sign_in_for_every_page(
     signed_in.wait_for_url(f"{base}/signed-out")
     signed_in.goto(f"{base}/record?nhs={NEW.value}")
     assert signed_in.url.startswith(keycloak[0])
+
+
+def test_accesses_per_organisation_with_a_chart_and_an_las_uploads(
+        console: tuple[str, CpisApplication, datetime], browser: Browser) -> None:
+    base, app, _ = console
+    page = sign_in(browser, f"{base}/accesses", "oscar")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)  # the one query, by its organisation
+    expect(rows.first).to_contain_text(person("1").organisation_ods)
+    expect(page.locator("canvas#accesses-chart")).to_be_visible()
+    assert page.evaluate("() => window.Chart !== undefined")  # the vendored Chart.js ran
+    shot(page, "accesses")
+
+    page.goto(f"{base}/uploads?la=x26")
+    upload = page.locator("table.uploads tbody tr").first
+    for shown in ("CPF02", "3 of 3 accepted", "CPR06: 3", "MESH-RESPONSE-1", "MESH-UPLOAD-1"):
+        expect(upload).to_contain_text(shown)
+    shot(page, "uploads")
+    assert app.looks_at(OLD) == []  # neither page shows a child's data
