@@ -41,5 +41,5 @@ def test_there_is_a_leaf_for_every_command() -> None:
     names = {" ".join(p) for p, _ in LEAVES}
     assert {"demo", "serve", "example-query", "mesh", "quarantine list", "quarantine show",
             "topics", "relay", "project", "replay", "pds import", "pds publish", "pds follow",
-            "schemas register", "schemas check", "schemas landing", "status",
+            "schemas register", "schemas check", "schemas landing", "status", "console",
             "audit history", "audit at", "audit query", "audit accesses"} == names

@@ -15,10 +15,11 @@ from itsdangerous import TimestampSigner
 from starlette.testclient import TestClient
 
 from streams.bootstrap import build_application
+from streams.cli.console import check_host
 from streams.console.app import console_app
 from streams.console.auth import SESSION_KEY, safe_next
 from streams.console.config import ConsoleSettings
-from streams.settings import Settings
+from streams.settings import Settings, SettingsError
 
 KEY = "test-signing-key"
 
@@ -82,3 +83,19 @@ def test_pages_are_never_cached_framed_or_given_scripts_from_elsewhere(
     ("https://evil.example/", "/"), ("/\\evil.example", "/"), (None, "/")])
 def test_sign_in_returns_only_to_a_page_of_the_console(asked: str | None, kept: str) -> None:
     assert safe_next(asked) == kept
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_the_console_listens_on_loopback_without_asking(host: str) -> None:
+    check_host(host, allow_remote=False)
+
+
+def test_another_address_needs_the_operator_to_ask_for_it() -> None:
+    with pytest.raises(SettingsError, match="loopback only"):
+        check_host("0.0.0.0", allow_remote=False)  # noqa: S104 - the address refused
+    check_host("0.0.0.0", allow_remote=True)  # noqa: S104
+
+
+def test_the_console_will_not_start_without_an_issuer(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="CPIS_OIDC_ISSUER"):
+        Settings(data_dir=tmp_path).require_oidc()
