@@ -55,7 +55,7 @@ def add_commands(commands: Commands) -> None:
         "is OpenID Connect (authorization code with PKCE); a user needs the operator role "
         "to see anything, and each look at a child's data is recorded as an event.",
         ["CPIS_OIDC_ISSUER, CPIS_OIDC_CLIENT_ID, CPIS_OIDC_CLIENT_SECRET, "
-         "CPIS_OIDC_ROLES_CLAIM", "CPIS_CONSOLE_HOST, CPIS_CONSOLE_PORT, "
+         "CPIS_OIDC_ROLES_CLAIM, CPIS_OIDC_METADATA_URL", "CPIS_CONSOLE_HOST, CPIS_CONSOLE_PORT, "
          "CPIS_CONSOLE_SESSION_MINUTES, CPIS_CONSOLE_SECRET_KEY, CPIS_CONSOLE_OPERATOR_ROLE, "
          "CPIS_CONSOLE_AUDITOR_ROLE, CPIS_CONSOLE_HTTPS_ONLY", STORE, VIEWS, KAFKA], console)
     sub.add_argument("--host", default=None,

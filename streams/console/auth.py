@@ -67,7 +67,7 @@ class SignIn:
         self.oauth = OAuth()
         self.oauth.register(
             "issuer", client_id=settings.client_id, client_secret=settings.client_secret,
-            server_metadata_url=f"{settings.issuer}/.well-known/openid-configuration",
+            server_metadata_url=settings.discovery_url,
             client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"})
 
     @property

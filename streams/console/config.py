@@ -22,6 +22,13 @@ class ConsoleSettings:
     auditor_role: str = "cpis-auditor"
     roles_claim: str = "roles"  # the ID token claim holding the user's roles
     https_only: bool = False  # the session cookie only over HTTPS (set it behind TLS)
+    # where the console itself reads the issuer's discovery document, where that differs from
+    # the issuer browsers see (a container reaching Keycloak by its service name)
+    metadata_url: str = ""
+
+    @property
+    def discovery_url(self) -> str:
+        return self.metadata_url or f"{self.issuer}/.well-known/openid-configuration"
 
 
 def console_from_env(env: Mapping[str, str]) -> ConsoleSettings:
@@ -38,4 +45,5 @@ def console_from_env(env: Mapping[str, str]) -> ConsoleSettings:
         auditor_role=env.get("CPIS_CONSOLE_AUDITOR_ROLE", default.auditor_role),
         roles_claim=env.get("CPIS_OIDC_ROLES_CLAIM", default.roles_claim),
         https_only=env.get("CPIS_CONSOLE_HTTPS_ONLY", "false").lower() in ("1", "true", "yes"),
+        metadata_url=env.get("CPIS_OIDC_METADATA_URL", ""),
     )

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 CPIS = {name: s for name, s in SERVICES.items() if s.get("image") == "cpis"}
-SETTINGS = set(re.findall(r"CPIS_[A-Z_]+", (ROOT / "streams" / "settings.py").read_text()))
+SETTINGS = {name for path in ("streams/settings.py", "streams/console/config.py")
+            for name in re.findall(r"CPIS_[A-Z_]+", (ROOT / path).read_text())}
 LOCAL = {"0.0.0.0", "127.0.0.1", "localhost"}  # noqa: S104 - names compared, nothing bound
 
 
@@ -31,14 +32,14 @@ def hosts(value: str) -> set[str]:
 def test_every_long_running_process_has_a_service() -> None:
     commands = {tuple(s["command"][:2]) if s["command"][0] == "pds" else s["command"][0]
                 for s in CPIS.values() if "command" in s}
-    assert commands >= {"relay", "project", "mesh", "serve", ("pds", "follow")}
+    assert commands >= {"relay", "project", "mesh", "serve", ("pds", "follow"), "console"}
 
 
 def test_every_cpis_setting_is_a_real_one_pointing_at_a_service() -> None:
     for name, service in CPIS.items():
         for key, value in service["environment"].items():
             assert key in SETTINGS, f"{name}: {key} is no setting streams/settings.py reads"
-            if key.endswith(("_URL", "_BOOTSTRAP", "_HOST")):
+            if key.endswith(("_URL", "_BOOTSTRAP", "_HOST", "_ISSUER")):
                 for host in hosts(str(value)) - LOCAL:
                     assert host in SERVICES, f"{name}: {key} points at {host}, no service"
 
