@@ -9,7 +9,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from bench import ingest, outbox, query, relay, replay, scaling
+from bench import ingest, outbox, query, relay, replay, resume, scaling
 from bench.common import Result, settings_for_bench, speed_probe, write_results
 
 
@@ -25,9 +25,10 @@ def main() -> None:
     parser.add_argument("--scaling-sizes", type=int, nargs="+", default=list(scaling.SIZES),
                         help="stored accesses a child has in the scaling benchmark")
     parser.add_argument("--only", choices=["ingest", "relay", "replay", "query", "outbox",
-                                           "scaling"],
+                                           "scaling", "resume"],
                         nargs="+",
-                        help="run only these benchmarks")
+                        help="run only these benchmarks (resume, which restarts PostgreSQL, "
+                        "runs only when named)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = settings_for_bench()
@@ -37,10 +38,11 @@ def main() -> None:
             "replay": lambda: replay.run(settings, args.replay_events),
             "query": lambda: query.run(settings, args.query_seconds),
             "outbox": lambda: outbox.run(settings, args.outbox_sent),
-            "scaling": lambda: scaling.run(settings, tuple(args.scaling_sizes))}
+            "scaling": lambda: scaling.run(settings, tuple(args.scaling_sizes)),
+            "resume": lambda: resume.run(settings)}
     probes = {"before": speed_probe()}
     for name, bench in runs.items():
-        if args.only is None or name in args.only:
+        if (args.only is None and name != "resume") or (args.only and name in args.only):
             print(f"running {name} ...", flush=True)
             results.append(bench())
     probes["after"] = speed_probe()

