@@ -241,3 +241,18 @@ def test_accesses_per_organisation_with_a_chart_and_an_las_uploads(
         expect(upload).to_contain_text(shown)
     shot(page, "uploads")
     assert app.looks_at(OLD) == []  # neither page shows a child's data
+
+
+def test_the_record_search_works_with_the_keyboard_alone(
+        console: tuple[str, CpisApplication, datetime], browser: Browser) -> None:
+    base, _, _ = console
+    page = sign_in(browser, f"{base}/record", "oscar")
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")  # to the page's content
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("NHS number")).to_be_focused()
+    page.keyboard.type(NEW.spaced())
+    page.keyboard.press("Enter")  # submits the search form
+    expect(page.get_by_role("heading", level=2).first).to_have_text(
+        f"NHS number {NEW.spaced()}: current plans")
