@@ -18,7 +18,8 @@ from eventsourcing.persistence import PersistenceError
 
 from bench.common import Result, fresh_schemas
 from domain.application.app import CpisApplication
-from streams.bootstrap import build_application, build_relay
+from streams.bootstrap import build_application, build_relay, topics_of
+from streams.kafka.admin import ensure_topics
 from streams.settings import Settings
 from tests.builders import UPLOAD, plan, synthetic_nhs_numbers
 
@@ -28,6 +29,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "infra" / "postgres.sh"
 
 def run(settings: Settings) -> Result:
     with fresh_schemas(settings) as bench:
+        ensure_topics(bench.require_kafka(), topics_of(bench))
         app = build_application(bench)
         relay = build_relay(bench, app)
         stop = threading.Event()

@@ -37,6 +37,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.event_store.event_log import LogRow
+from adapters.event_store.pool_waits import flat_pool_waits
 
 TOPIC = "adapters.event_store.postgres_recorder:CommitOrderedRecorder"
 COPY_FROM = 64  # events in one save; smaller saves take the library's one-round-trip function
@@ -48,6 +49,7 @@ class CommitOrderedRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        flat_pool_waits()  # back within ~1 s of a PostgreSQL restart, not 30
         self.sql_create_statements[self.create_insert_function_statement_index] = \
             self._locking_insert_function()
         self._table = SQL("{schema}.{table}").format(
