@@ -49,57 +49,32 @@ from adapters.event_store.postgres_recorder import TOPIC as RECORDER_TOPIC
 from adapters.mesh.mailbox import MeshSettings
 from adapters.mesh.notification_sender import RETENTION
 from adapters.mesh.workflows import LaMailboxes, Workflows
-from domain.model.limits import AccessWindow, Limits
+from domain.model.limits import Limits
 from streams.console.config import ConsoleSettings, console_from_env
 from streams.kafka.admin import TopicLayout
+from streams.settings_parts import (
+    HttpLimits,
+    PostgresSettings,
+    SettingsError,
+    Tls,
+    http_limits_from_env,
+    la_mailboxes_from,
+    limits_from_env,
+    path_or_none,
+    positive,
+    postgres_from_env,
+    tls_from_env,
+    whole_number,
+)
+
+__all__ = ["HttpLimits", "PostgresSettings", "Settings", "SettingsError", "Tls",
+           "load_settings", "postgres_from_env"]
 
 EVENT_STORES = ("sqlite", "postgres", "memory")
 LOG_FORMATS = ("json", "text")
 LOCAL_ENDPOINTS = Path(__file__).resolve().parent / "local_endpoints.json"
 DEFAULT_LA_MAILBOXES = "X26=X26LA001,X27=X27LA001,X28=X28LA001"
 MAX_UPLOAD_PROCESSES = 64
-
-
-class SettingsError(ValueError):
-    """A setting has a value CP-IS cannot use."""
-
-
-@dataclass(frozen=True)
-class PostgresSettings:
-    host: str = "127.0.0.1"
-    port: int = 5432
-    dbname: str = "cpis"
-    user: str = "postgres"
-    password: str = ""
-    schema: str = ""
-
-    def conninfo(self) -> str:
-        parts = [f"host={self.host}", f"port={self.port}", f"dbname={self.dbname}",
-                 f"user={self.user}"]
-        if self.password:
-            parts.append(f"password={self.password}")
-        return " ".join(parts)
-
-
-@dataclass(frozen=True)
-class HttpLimits:
-    """Bounds on what one HTTP client may take of a `cpis serve` worker."""
-
-    head_bytes: int = 16_384
-    headers: int = 64
-    head_seconds: float = 10.0
-    body_seconds: float = 30.0
-    idle_seconds: int = 5
-    connections: int = 100
-
-
-@dataclass(frozen=True)
-class Tls:
-    """The server's certificate and key, and the CA that signs client certificates."""
-
-    certificate: Path
-    key: Path
-    client_ca: Path
 
 
 @dataclass(frozen=True)
@@ -221,28 +196,6 @@ class Settings:
         return env
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def postgres_from_env(environ: Mapping[str, str]) -> PostgresSettings:
-    default = PostgresSettings()
-    return PostgresSettings(
-        host=environ.get("CPIS_POSTGRES_HOST", default.host),
-        port=_int(environ, "CPIS_POSTGRES_PORT", default.port),
-        dbname=environ.get("CPIS_POSTGRES_DBNAME", default.dbname),
-        user=environ.get("CPIS_POSTGRES_USER", default.user),
-        password=environ.get("CPIS_POSTGRES_PASSWORD", default.password),
-        schema=environ.get("CPIS_POSTGRES_SCHEMA", default.schema),
-    )
-
-
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     return Settings(
@@ -253,12 +206,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         topic_prefix=env.get("CPIS_TOPIC_PREFIX", ""),
         views_schema=env.get("CPIS_VIEWS_SCHEMA", "cpis_views"),
         http_host=env.get("CPIS_HTTP_HOST", "127.0.0.1"),
-        http_port=_int(env, "CPIS_HTTP_PORT", 8080),
+        http_port=whole_number(env, "CPIS_HTTP_PORT", 8080),
         asid=env.get("CPIS_ASID", "990000000001"),
         mesh=MeshSettings(env.get("CPIS_MESH_URL", ""), env.get("CPIS_MESH_MAILBOX", "CPIS0001"),
                           env.get("CPIS_MESH_PASSWORD", "password"),
                           env.get("CPIS_MESH_SHARED_KEY", "")),
-        la_mailboxes=_la_mailboxes(env.get("CPIS_MESH_LA_MAILBOXES", DEFAULT_LA_MAILBOXES)),
+        la_mailboxes=la_mailboxes_from(env.get("CPIS_MESH_LA_MAILBOXES", DEFAULT_LA_MAILBOXES)),
         workflows=Workflows(
             upload=env.get("CPIS_MESH_WORKFLOW_UPLOAD", Workflows.upload),
             upload_ack=env.get("CPIS_MESH_WORKFLOW_UPLOAD_ACK", Workflows.upload_ack),
@@ -266,82 +219,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                         Workflows.access_notification),
             inactive_notification=env.get("CPIS_MESH_WORKFLOW_INACTIVE",
                                           Workflows.inactive_notification)),
-        mesh_poll_seconds=float(_int(env, "CPIS_MESH_POLL_SECONDS", 60)),
-        upload_processes=_int(env, "CPIS_UPLOAD_PROCESSES",
+        mesh_poll_seconds=float(whole_number(env, "CPIS_MESH_POLL_SECONDS", 60)),
+        upload_processes=whole_number(env, "CPIS_UPLOAD_PROCESSES",
                               min(os.cpu_count() or 1, MAX_UPLOAD_PROCESSES)),
-        tls=_tls(env),
-        endpoint_registry=_path(env, "CPIS_ENDPOINT_REGISTRY"),
-        http_limits=_http_limits(env),
-        limits=_limits(env),
+        tls=tls_from_env(env),
+        endpoint_registry=path_or_none(env, "CPIS_ENDPOINT_REGISTRY"),
+        http_limits=http_limits_from_env(env),
+        limits=limits_from_env(env),
         schema_registry_url=env.get("CPIS_SCHEMA_REGISTRY_URL", ""),
         metrics_host=env.get("CPIS_METRICS_HOST", "127.0.0.1"),
-        topic_layout=TopicLayout(_positive(env, "CPIS_TOPIC_PARTITIONS", 3),
-                                 _positive(env, "CPIS_TOPIC_REPLICATION", 3),
-                                 _positive(env, "CPIS_MIN_INSYNC_REPLICAS", 2)),
-        notification_retention=timedelta(days=_positive(
+        topic_layout=TopicLayout(positive(env, "CPIS_TOPIC_PARTITIONS", 3),
+                                 positive(env, "CPIS_TOPIC_REPLICATION", 3),
+                                 positive(env, "CPIS_MIN_INSYNC_REPLICAS", 2)),
+        notification_retention=timedelta(days=positive(
             env, "CPIS_NOTIFICATION_RETENTION_DAYS", RETENTION.days)),
         log_format=env.get("CPIS_LOG_FORMAT", "json"),
         log_level=env.get("CPIS_LOG_LEVEL", "INFO").upper(),
-        quarantine_dir=_path(env, "CPIS_QUARANTINE_DIR"),
+        quarantine_dir=path_or_none(env, "CPIS_QUARANTINE_DIR"),
         console=console_from_env(env),
     )
 
-
-def _path(environ: Mapping[str, str], name: str) -> Path | None:
-    raw = environ.get(name, "")
-    return Path(raw) if raw else None
-
-
-def _tls(environ: Mapping[str, str]) -> Tls | None:
-    names = ("CPIS_TLS_CERT", "CPIS_TLS_KEY", "CPIS_TLS_CLIENT_CA")
-    given = [environ.get(name, "") for name in names]
-    if not any(given):
-        return None
-    if not all(given):
-        missing = ", ".join(n for n, v in zip(names, given, strict=True) if not v)
-        raise SettingsError(f"mutual TLS needs all of {', '.join(names)}; missing {missing}")
-    for name, value in zip(names, given, strict=True):
-        if not Path(value).is_file():
-            raise SettingsError(f"{name}: no file at {value}")
-    return Tls(Path(given[0]), Path(given[1]), Path(given[2]))
-
-
-def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(environ, name, default)
-    if value < 1:
-        raise SettingsError(f"{name} must be 1 or more, got {value}")
-    return value
-
-
-def _http_limits(environ: Mapping[str, str]) -> HttpLimits:
-    d = HttpLimits()
-    return HttpLimits(
-        head_bytes=_positive(environ, "CPIS_HTTP_HEAD_BYTES", d.head_bytes),
-        headers=_positive(environ, "CPIS_HTTP_HEADERS", d.headers),
-        head_seconds=float(_positive(environ, "CPIS_HTTP_HEAD_SECONDS", int(d.head_seconds))),
-        body_seconds=float(_positive(environ, "CPIS_HTTP_BODY_SECONDS", int(d.body_seconds))),
-        idle_seconds=_positive(environ, "CPIS_HTTP_IDLE_SECONDS", d.idle_seconds),
-        connections=_positive(environ, "CPIS_HTTP_CONNECTIONS", d.connections))
-
-
-def _limits(environ: Mapping[str, str]) -> Limits:
-    test_numbers = environ.get("CPIS_TEST_NHS_NUMBERS", "accept")
-    if test_numbers not in ("accept", "refuse"):
-        raise SettingsError(f"CPIS_TEST_NHS_NUMBERS must be accept or refuse, got "
-                            f"{test_numbers!r}")
-    try:
-        window = AccessWindow(
-            clock_skew=timedelta(seconds=_positive(environ, "CPIS_CLOCK_SKEW_SECONDS", 300)),
-            max_age=timedelta(hours=_positive(environ, "CPIS_ACCESS_MAX_AGE_HOURS", 24)))
-    except ValueError as error:
-        raise SettingsError(f"CPIS_ACCESS_MAX_AGE_HOURS and CPIS_CLOCK_SKEW_SECONDS: {error}"
-                            ) from None
-    return Limits(window, test_nhs_numbers=test_numbers == "accept")
-
-
-def _la_mailboxes(text: str) -> LaMailboxes:
-    try:
-        return LaMailboxes.parse(text)
-    except ValueError as error:
-        raise SettingsError(f"CPIS_MESH_LA_MAILBOXES: {error}") from None
 

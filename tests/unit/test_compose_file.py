@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 CPIS = {name: s for name, s in SERVICES.items() if s.get("image") == "cpis"}
-SETTINGS = {name for path in ("streams/settings.py", "streams/console/config.py")
+SETTINGS = {name for path in ("streams/settings.py", "streams/settings_parts.py",
+                              "streams/console/config.py")
             for name in re.findall(r"CPIS_[A-Z_]+", (ROOT / path).read_text())}
 LOCAL = {"0.0.0.0", "127.0.0.1", "localhost"}  # noqa: S104 - names compared, nothing bound
 
@@ -38,7 +39,7 @@ def test_every_long_running_process_has_a_service() -> None:
 def test_every_cpis_setting_is_a_real_one_pointing_at_a_service() -> None:
     for name, service in CPIS.items():
         for key, value in service["environment"].items():
-            assert key in SETTINGS, f"{name}: {key} is no setting streams/settings.py reads"
+            assert key in SETTINGS, f"{name}: {key} is no setting streams/ reads"
             if key.endswith(("_URL", "_BOOTSTRAP", "_HOST", "_ISSUER")):
                 for host in hosts(str(value)) - LOCAL:
                     assert host in SERVICES, f"{name}: {key} points at {host}, no service"
