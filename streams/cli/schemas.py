@@ -7,9 +7,13 @@ from __future__ import annotations
 import argparse
 import inspect
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from streams.avro.landing import landing_tables
 from streams.avro.schemas import DEFAULT_AVRO_DIR
@@ -24,6 +28,8 @@ if TYPE_CHECKING:  # imported when used: every other `cpis` command starts witho
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRIES = 5
 REGISTRY = "CPIS_SCHEMA_REGISTRY_URL (the registry's Confluent-compatible API), " \
            "CPIS_TOPIC_PREFIX"
 
@@ -49,10 +55,26 @@ def register_all(client: SchemaRegistryClient, topics: Topics,
 def _register(client: SchemaRegistryClient, subject: Subject) -> None:
     from confluent_kafka.schema_registry import Schema
 
-    client.set_compatibility(subject.name, COMPATIBILITY)
+    _answered(partial(client.set_compatibility, subject.name, COMPATIBILITY))
     for text in subject.versions:
-        registered = client.register_schema(subject.name, Schema(text, "AVRO"))
+        registered = _answered(partial(client.register_schema, subject.name,
+                                       Schema(text, "AVRO")))
         log.info("%s: schema id %d", subject.name, registered)
+
+
+def _server_error(error: BaseException) -> bool:
+    """The registry's own failure (5xx): a registry whose database has just restarted
+    answers a request or two so, then works again."""
+    return 500 <= int(getattr(error, "http_status_code", 0) or 0) < 600
+
+
+def _answered(call: Callable[[], T]) -> T:
+    """`call`, tried again on a server error, five tries over at most ~5 s; a refusal (4xx,
+    a schema that breaks compatibility) is raised at once."""
+    retrying = Retrying(retry=retry_if_exception(_server_error), reraise=True,
+                        stop=stop_after_attempt(RETRIES),
+                        wait=wait_random_exponential(multiplier=0.2, max=2))
+    return retrying(call)
 
 
 def check(settings: Settings, args: argparse.Namespace) -> int:
