@@ -28,8 +28,10 @@ from typing import Any
 
 from psycopg import sql
 
+from adapters.views.outbox_report import OutboxReport
 from adapters.views.pg_rows import by_partition, notification_row, topic_key
-from adapters.views.postgres import SETUP_LOCK, Conn, PostgresViewStore
+from adapters.views.postgres import SETUP_LOCK
+from adapters.views.postgres_views import Conn
 from domain.model.notifications import NotificationDue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,22 +103,6 @@ DO UPDATE SET scanned_to = greatest({scanned}.scanned_to, EXCLUDED.scanned_to)
 
 
 @dataclass(frozen=True)
-class OutboxSummary:
-    """What an operator watches: notifications by delivery state, and how long the oldest
-    not yet sent has waited."""
-
-    pending: int  # in the views, no delivery attempt yet
-    by_status: dict[str, int]  # sent, failed, undelivered (delivery rows)
-    oldest_pending: datetime | None
-
-
-SUMMARY = """
-SELECT count(*) AS pending, min(n.occurred_at) AS oldest FROM {notifications} n
-WHERE NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.notification_id = n.notification_id)
-"""
-
-
-@dataclass(frozen=True)
 class DueNotification:
     notification: NotificationDue
     la_name: str
@@ -176,24 +162,8 @@ def _due(row: dict[str, Any]) -> DueNotification:
                            row["local_id"], row["source_file"], int(row["attempts"]))
 
 
-class NotificationOutbox:
-    def __init__(self, store: PostgresViewStore) -> None:
-        self.store = store
-
-    def _ids(self, generation: int | None = None) -> dict[str, sql.Composable]:
-        """The delivery tables, and the views of `generation` (by default the public views,
-        which point at the active one)."""
-        s = self.store.schema
-        prefix = "" if generation is None else f"g{generation}_"
-        return {"delivery": sql.Identifier(s, "la_notification_delivery"),
-                "by_mesh_id": sql.Identifier("la_notification_delivery_by_mesh_id"),
-                "retry_index": sql.Identifier("la_notification_delivery_retries"),
-                "sent_index": sql.Identifier("la_notification_delivery_sent"),
-                "forgotten": sql.Identifier(s, "la_notification_forgotten"),
-                "scanned": sql.Identifier(s, "la_notification_scanned"),
-                "notifications": sql.Identifier(s, f"{prefix}la_notifications"),
-                "plans": sql.Identifier(s, f"{prefix}current_plans"),
-                "offsets": sql.Identifier(s, f"{prefix}offsets")}
+class NotificationOutbox(OutboxReport):
+    """The sender's side: what is due, and each notification's delivery state."""
 
     def setup(self) -> None:
         self.store.setup()
@@ -302,31 +272,3 @@ class NotificationOutbox:
                 "WHERE mesh_message_id = %s").format(t=self._ids()["delivery"]),
                 (reason, mesh_message_id)).rowcount
         return changed > 0
-
-    def summary(self) -> OutboxSummary:
-        ids = self._ids()
-        with self.store.connect() as conn:
-            pending = conn.execute(sql.SQL(SUMMARY).format(**ids)).fetchone() or {}
-            rows = conn.execute(sql.SQL("SELECT status, count(*) AS n FROM {delivery} "
-                                        "GROUP BY status").format(**ids)).fetchall()
-        oldest = pending.get("oldest")
-        return OutboxSummary(int(str(pending.get("pending") or 0)),
-                             {str(r["status"]): int(str(r["n"])) for r in rows},
-                             oldest if isinstance(oldest, datetime) else None)
-
-    def troubled(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest failed or undelivered notifications with their last error (the
-        operator console)."""
-        with self.store.connect() as conn:
-            rows = conn.execute(sql.SQL(
-                "SELECT notification_id, status, attempts, last_error, next_attempt_at, "
-                "updated_at FROM {t} WHERE status IN ('failed', 'undelivered') "
-                "ORDER BY updated_at DESC LIMIT %s").format(t=self._ids()["delivery"]),
-                (limit,)).fetchall()
-        return [dict(r) for r in rows]
-
-    def statuses(self) -> dict[str, str]:
-        with self.store.connect() as conn:
-            rows = conn.execute(sql.SQL("SELECT notification_id, status FROM {t}").format(
-                t=self._ids()["delivery"])).fetchall()
-        return {str(r["notification_id"]): str(r["status"]) for r in rows}

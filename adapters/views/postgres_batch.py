@@ -32,7 +32,7 @@ from adapters.views.pg_rows import (
     plan_row,
     source_values,
 )
-from adapters.views.postgres import PostgresViews
+from adapters.views.postgres_views import PostgresViews
 from domain.model.authors import Author
 
 ACCESS_COLUMNS = ("nhs_number", "access_id", "accessed_at", "author_identity", "author")

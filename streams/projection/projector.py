@@ -27,7 +27,8 @@ from confluent_kafka import (
 )
 from confluent_kafka import Message as KafkaMessage
 
-from adapters.views.postgres import PostgresViews, PostgresViewStore
+from adapters.views.postgres import PostgresViewStore
+from adapters.views.postgres_views import PostgresViews
 from streams.avro.schemas import AvroSchemas
 from streams.avro.wire import RegistryUnavailableError
 from streams.gc_tuning import fewer_collections

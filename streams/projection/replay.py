@@ -35,7 +35,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from adapters.views.access_bounds import AccessBounds
 from adapters.views.outbox import NotificationOutbox
-from adapters.views.postgres import PostgresViews, PostgresViewStore
+from adapters.views.postgres import PostgresViewStore
+from adapters.views.postgres_views import PostgresViews
 from streams.avro.schemas import AvroSchemas
 from streams.avro.wire import RegistryIds
 from streams.gc_tuning import fewer_collections

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple, Protocol
 
 from adapters.views.access_bounds import AccessBounds
 from adapters.views.pg_rows import Source
-from adapters.views.postgres import PostgresViews
 from adapters.views.postgres_batch import load_batch, write_batch
+from adapters.views.postgres_views import PostgresViews
 from domain.application.projections import project, touches_plans
 from domain.model.nhs_number import NhsNumber
 from streams.avro.codec import decode_event

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.mesh.mailbox import Mailbox
 from adapters.mesh.workflows import LaMailboxes
-from adapters.views.postgres import PostgresViews
+from adapters.views.postgres_views import PostgresViews
 from bench.ingest import synthetic_file
 from domain.application.app import CpisApplication
 from domain.model.notifications import NotificationKind

@@ -13,7 +13,8 @@ import pytest
 from psycopg import sql
 
 from adapters.views.outbox import DueBatch, NotificationOutbox
-from adapters.views.postgres import PostgresViews, PostgresViewStore
+from adapters.views.postgres import PostgresViewStore
+from adapters.views.postgres_views import PostgresViews
 from domain.model.notifications import NotificationDue
 from streams.avro.codec import encode_event
 from streams.avro.schemas import AvroSchemas

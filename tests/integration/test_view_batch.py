@@ -15,8 +15,9 @@ from psycopg import sql
 
 from adapters.views.access_bounds import AccessBounds
 from adapters.views.batch import ViewBatch
-from adapters.views.postgres import PostgresViews, PostgresViewStore
+from adapters.views.postgres import PostgresViewStore
 from adapters.views.postgres_batch import load_batch, write_batch
+from adapters.views.postgres_views import PostgresViews
 from domain.application.projections import ViewUpdates, project
 from domain.model.plans import PlanType
 from streams.avro.codec import encode_event

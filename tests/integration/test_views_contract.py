@@ -9,7 +9,8 @@ from datetime import datetime
 import pytest
 
 from adapters.views.memory import InMemoryViews
-from adapters.views.postgres import PostgresViews, PostgresViewStore
+from adapters.views.postgres import PostgresViewStore
+from adapters.views.postgres_views import PostgresViews
 from domain.application.projections import Views
 from domain.model.plans import PlanType
 from streams.settings import PostgresSettings
