@@ -142,7 +142,14 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
                   p.read_text(errors="replace")]
     assert shard_logs, "no large file was prepared in forked shards"
 
-    # restarted once more, left to catch up
+    _catch_up(stream_settings, env)
+    _each_command_stored_and_on_kafka_once(stream_settings, stream_app)
+    _views_equal_a_replay(stream_settings)
+    _each_message_delivered(mesh, chaos.kills["mesh"])
+
+
+def _catch_up(stream_settings: Settings, env: dict[str, str]) -> None:
+    """The victims restarted once more and left to catch up."""
     final = cli_env(stream_settings) | env
     for command in (["relay", "--until-caught-up"], ["project", "--idle-exit", "5"]):
         subprocess.run([sys.executable, "-m", "streams.cli.main", *command], env=final, check=True,
@@ -154,13 +161,15 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
                    "every access notification to be sent", 180)
         poller.send_signal(signal.SIGTERM)
 
-    # the event store: every command recorded once
+
+def _each_command_stored_and_on_kafka_once(stream_settings: Settings,
+                                           stream_app: CpisApplication) -> None:
     stored = Counter(n.topic for n in stream_app.recorder.select_notifications(1, 100_000))
     assert stored["cpis:PlanRegistered.v1"] == RECORDS
     assert stored["cpis:InformationAccessed.v1"] == QUERIES
     assert stored["cpis:UploadProcessed.v1"] == stored["cpis:FileResponseSent.v1"] == FILES
 
-    # Kafka: every record event exactly once, one notification per access
+    # every record event exactly once, one notification per access
     topics, kafka = topics_of(stream_settings), stream_settings.kafka_bootstrap
     seen = Counter((e.originator_id, e.originator_version)
                    for topic in (*topics.record_events, topics.query_audit)
@@ -171,10 +180,12 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
     assert stored["cpis:EventIdClaimed.v1"] == QUERIES
     assert len(read_all(kafka, topics.la_notifications)) == QUERIES
 
-    # the views equal a clean rebuild from offset zero
+
+def _views_equal_a_replay(stream_settings: Settings) -> None:
     store = build_view_store(stream_settings)
     schemas = build_topic_schemas(stream_settings)
-    rebuilt = replay(store, schemas, kafka, topics, switch=False).generation
+    rebuilt = replay(store, schemas, stream_settings.kafka_bootstrap, topics_of(stream_settings),
+                     switch=False).generation
     with store.views() as live, store.views(rebuilt) as clean:
         assert len(live.plans()) == RECORDS
         assert len(live.notifications()) == QUERIES
@@ -182,11 +193,13 @@ def test_killing_relay_projector_and_mesh_poller_loses_nothing_and_counts_nothin
         assert live.accesses() == clean.accesses()
         assert live.notifications() == clean.notifications()
 
-    # MESH: each FileResponse and notification delivered, resent at most once per poller kill
+
+def _each_message_delivered(mesh: tuple[str, str], poller_kills: int) -> None:
+    """Each FileResponse and notification delivered, resent at most once per poller kill."""
     mail = drain(mesh, "X26LA001")
     acks = Counter(m.local_id for m in mail if m.workflow_id == "CPIS_LA_UPLOAD_ACK")
     notes = Counter(m.local_id for m in mail if m.workflow_id == "CPIS_ACCESS_NOTIFICATION")
     assert len(acks) == FILES
     assert len(notes) == QUERIES
     resent = sum(acks.values()) - FILES + sum(notes.values()) - QUERIES
-    assert resent <= chaos.kills["mesh"]
+    assert resent <= poller_kills

@@ -114,19 +114,8 @@ def test_debeziums_jdbc_sink_lands_plans_and_accesses_equal_to_the_events(
             conn.execute(landing_tables(topics, [topics.plans, topics.accesses], analytics))
         plans = (analytics, topics.plans.replace(".", "_"))
         accesses = (analytics, topics.accesses.replace(".", "_"))
-        log = tmp_path / "connect.log"
-        with log.open("wb") as out:
-            worker = subprocess.Popen(
-                ["infra/connect.sh", "run", str(worker_properties(stream_settings,
-                                                                  kafka_connect, tmp_path)),
-                 str(sink_properties(stream_settings, analytics, tmp_path))],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-            try:
-                landed(stream_settings, {plans: len(events[topics.plans]),
-                                         accesses: len(events[topics.accesses])}, worker, log)
-            finally:
-                worker.terminate()
-                worker.wait(30)
+        run_sink(stream_settings, kafka_connect, tmp_path, analytics,
+                 {plans: len(events[topics.plans]), accesses: len(events[topics.accesses])})
         plan_rows, access_rows = rows(stream_settings, plans), rows(stream_settings, accesses)
 
     assert [(r["position"], r["nhs_number"], r["plan_plan_type"],
@@ -145,3 +134,20 @@ def test_debeziums_jdbc_sink_lands_plans_and_accesses_equal_to_the_events(
         (e["position"], e["nhs_number"], e["access"]["access_id"],
          micros(e["access"]["accessed_at"]), micros(e["recorded_at"]), e["notify"],
          e["access"]["author"]["family_name"]) for _, e in events[topics.accesses]]
+
+
+def run_sink(stream_settings: Settings, kafka_connect: Path, tmp_path: Path, analytics: str,
+             expected: dict[Table, int]) -> None:
+    """A Connect worker with the sink, until each landing table holds its expected rows."""
+    log = tmp_path / "connect.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            ["infra/connect.sh", "run", str(worker_properties(stream_settings,
+                                                              kafka_connect, tmp_path)),
+             str(sink_properties(stream_settings, analytics, tmp_path))],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            landed(stream_settings, expected, worker, log)
+        finally:
+            worker.terminate()
+            worker.wait(30)
