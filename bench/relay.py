@@ -43,7 +43,7 @@ BATCH = RELAY_BATCH  # events per read of the store, as `cpis relay` by default
 ROUNDS = 5  # of each, median reported: two cores shared with the broker make single runs noisy
 
 
-def run(settings: Settings, events: int = 40_000) -> Result:
+def run(settings: Settings, events: int = 400_000) -> Result:
     with fresh_schemas(settings) as bench:
         app = build_application(bench)
         try:

@@ -16,7 +16,7 @@ from bench.common import Result, settings_for_bench, speed_probe, write_results
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.run")
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--relay-events", type=int, default=40_000)
+    parser.add_argument("--relay-events", type=int, default=400_000)
     parser.add_argument("--replay-events", type=int, default=1_000_000)
     parser.add_argument("--query-seconds", type=float, default=10.0,
                         help="seconds at each offered query rate")
