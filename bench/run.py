@@ -25,10 +25,10 @@ def main() -> None:
     parser.add_argument("--scaling-sizes", type=int, nargs="+", default=list(scaling.SIZES),
                         help="stored accesses a child has in the scaling benchmark")
     parser.add_argument("--only", choices=["ingest", "relay", "replay", "query", "outbox",
-                                           "scaling", "resume"],
+                                           "scaling", "resume", "resume-kafka"],
                         nargs="+",
-                        help="run only these benchmarks (resume, which restarts PostgreSQL, "
-                        "runs only when named)")
+                        help="run only these benchmarks (resume and resume-kafka, which "
+                        "restart PostgreSQL and Kafka, run only when named)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = settings_for_bench()
@@ -39,10 +39,12 @@ def main() -> None:
             "query": lambda: query.run(settings, args.query_seconds),
             "outbox": lambda: outbox.run(settings, args.outbox_sent),
             "scaling": lambda: scaling.run(settings, tuple(args.scaling_sizes)),
-            "resume": lambda: resume.run(settings)}
+            "resume": lambda: resume.run(settings),
+            "resume-kafka": lambda: resume.run(settings, "kafka")}
     probes = {"before": speed_probe()}
     for name, bench in runs.items():
-        if (args.only is None and name != "resume") or (args.only and name in args.only):
+        named = args.only is not None and name in args.only
+        if named or (args.only is None and not name.startswith("resume")):
             print(f"running {name} ...", flush=True)
             results.append(bench())
     probes["after"] = speed_probe()
