@@ -34,16 +34,18 @@ def query(url: str, promql: str) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
-def watch_until(url: str, promql: str, done: Callable[[float], bool], seconds: float = 90.0
-                ) -> list[float]:
-    """Every value Prometheus gives for `promql`, twice a second, until one is `done`."""
+def watch_until(url: str, promql: str, done: Callable[[float], bool], seconds: float = 90.0,
+                after_a_positive: bool = False) -> list[float]:
+    """Every value Prometheus gives for `promql`, twice a second, until one is `done` (and,
+    with `after_a_positive`, comes after a value above 0: a gauge may read 0 before its
+    process has measured anything)."""
     seen: list[float] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = query(url, promql)
         if value is not None:
             seen.append(value)
-            if done(value):
+            if done(value) and (not after_a_positive or max(seen) > 0):
                 return seen
         time.sleep(0.5)
     raise AssertionError(f"{promql} never reached its end; seen {seen[-10:]}")
@@ -64,18 +66,21 @@ def test_prometheus_reads_relay_lag_projector_lag_and_pending_notifications(
     by_run = f'{{run="{label}"}}'
     try:
         # one event a transaction, one message a batch: slow enough for lag to be seen; a
-        # line a transaction would fill the stderr pipe read only at the end
+        # line a transaction would fill the stderr pipe read only at the end. The projector
+        # starts once the relay has published everything, so it starts behind: run beside
+        # the relay it can keep up, and its lag be 0 at every scrape
         quiet = {"CPIS_LOG_LEVEL": "WARNING"}
-        with running(stream_settings, "project", "--metrics-port", str(projector_port),
-                     "--batch-size", "1", extra=quiet), \
-                running(stream_settings, "relay", "--metrics-port", str(relay_port),
-                        "--transaction-events", "1", extra=quiet):
+        with running(stream_settings, "relay", "--metrics-port", str(relay_port),
+                     "--transaction-events", "1", extra=quiet):
             relay_lag = watch_until(url, f"cpis_relay_lag_events{by_run}", lambda v: v == 0)
-            projector_lag = watch_until(
-                url, f"sum(cpis_projector_lag_messages{by_run})", lambda v: v == 0)
-            pending = watch_until(url, f'cpis_outbox_notifications{{run="{label}",'
-                                  'state="pending"}', lambda v: v == CHILDREN * ACCESSES)
-            ready = query(url, f"min(cpis_ready{by_run})")
+            with running(stream_settings, "project", "--metrics-port", str(projector_port),
+                         "--batch-size", "1", extra=quiet):
+                projector_lag = watch_until(
+                    url, f"sum(cpis_projector_lag_messages{by_run})", lambda v: v == 0,
+                    after_a_positive=True)
+                pending = watch_until(url, f'cpis_outbox_notifications{{run="{label}",'
+                                      'state="pending"}', lambda v: v == CHILDREN * ACCESSES)
+                ready = query(url, f"min(cpis_ready{by_run})")
     finally:
         target_file.unlink()
     assert max(relay_lag) > 0, "the relay's lag was never seen while it worked"
