@@ -53,17 +53,24 @@ def ensure_topics(bootstrap: str, topics: Topics, layout: TopicLayout = TopicLay
         log.warning("%d broker(s): topics made with %d copies, %d in sync, not %d and %d",
                     len(metadata.brokers), held.replication, held.min_insync,
                     layout.replication, layout.min_insync)
-    created = set()
-    if wanted:
-        for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
-            try:
-                future.result()
-                created.add(name)
-            except KafkaException as error:
-                if "TOPIC_ALREADY_EXISTS" not in str(error):
-                    raise
+    created = create_missing(admin, wanted, timeout) if wanted else set()
     if topics.uploads not in created:  # made before (maybe by an older version): give it
         _allow_large_messages(admin, topics.uploads, timeout)  # the larger limit
+
+
+def create_missing(admin: AdminClient, wanted: list[NewTopic], timeout: float = 30.0
+                   ) -> set[str]:
+    """Create these topics; one another process made first is not an error. Returns the
+    names this call created."""
+    created = set()
+    for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
+        try:
+            future.result()
+            created.add(name)
+        except KafkaException as error:
+            if "TOPIC_ALREADY_EXISTS" not in str(error):
+                raise
+    return created
 
 
 def _new_topic(name: str, topics: Topics, layout: TopicLayout) -> NewTopic:
